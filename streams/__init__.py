@@ -1,0 +1,1 @@
+"""tyndau: an event-sourced ledger of citizens' appeals on Kafka, with Faust agents."""

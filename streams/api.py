@@ -1,0 +1,182 @@
+"""The intake HTTP API (JSON), served by the worker: send a command, wait for its outcome.
+
+    POST /v1/commands            a command object; ?wait=SECONDS (default 10, 0 = do not wait)
+    POST /v1/commands/{type}     the same, with the type taken from the path
+    GET  /v1/outcomes/{command_id}   the outcome of a recent command
+    GET  /openapi.json           the OpenAPI 3.1 description, generated from the command format
+    GET  /health
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from faust.web import Request, Response, View
+
+from . import settings
+from .app import app
+from .domain.commands import CITIZEN_FIELDS, COMMAND_FIELDS, COMMON_FIELDS, Field
+from .outcomes import OutcomeReader, OutcomeWaiter
+from .topics import commands_topic
+
+waiter = OutcomeWaiter()
+MAX_WAIT = 60.0
+
+
+@app.task
+async def follow_outcomes() -> None:
+    """Keeps `waiter` told of every event and rejection, from whichever worker."""
+    reader = OutcomeReader()
+    await reader.start()
+    try:
+        await reader.run(waiter)
+    finally:
+        await reader.stop()
+
+
+def _wait_seconds(request: Request) -> float:
+    raw = request.query.get("wait", "10")
+    try:
+        return max(0.0, min(float(raw), MAX_WAIT))
+    except ValueError:
+        return -1.0
+
+
+async def submit(view: View, request: Request, forced_type: str | None = None) -> Response:
+    wait = _wait_seconds(request)
+    if wait < 0:
+        return view.json({"error": "wait must be a number of seconds"}, status=400)
+    body = await request.read()
+    try:
+        command = json.loads(body)
+    except ValueError:
+        command = None
+    if forced_type is not None and isinstance(command, dict):
+        command["type"] = forced_type
+        body = json.dumps(command, ensure_ascii=False).encode()
+    # Even an unreadable body goes to the ledger, which records the rejection: nothing is dropped.
+    appeal_id = command.get("appeal_id") if isinstance(command, dict) else None
+    command_id = command.get("command_id") if isinstance(command, dict) else None
+    command_id = command_id if isinstance(command_id, str) else None
+    request_id = str(uuid.uuid4())
+    fut = waiter.expect(command_id, request_id) if wait > 0 else None
+    await commands_topic.send(key=appeal_id.encode() if isinstance(appeal_id, str) else None, value=body,
+                              headers={settings.REQUEST_ID_HEADER: request_id.encode()})
+    pending = {"status": "pending", "command_id": command_id, "request_id": request_id}
+    if fut is None:
+        return view.json(pending, status=202)
+    try:
+        outcome = await asyncio.wait_for(fut, timeout=wait)
+    except asyncio.TimeoutError:
+        waiter.forget(request_id)
+        return view.json(pending, status=202)
+    status = {"accepted": 201, "duplicate": 200, "rejected": 422}[outcome.status]
+    return view.json({**outcome.as_json(), "request_id": request_id}, status=status)
+
+
+@app.page("/v1/commands")
+class Commands(View):
+    async def post(self, request: Request) -> Response:
+        return await submit(self, request)
+
+
+@app.page("/v1/commands/{command_type}")
+class TypedCommands(View):
+    async def post(self, request: Request, command_type: str) -> Response:
+        if command_type not in COMMAND_FIELDS:
+            return self.json({"error": f"unknown command type {command_type!r}", "types": list(COMMAND_FIELDS)}, status=404)
+        return await submit(self, request, command_type)
+
+
+@app.page("/v1/outcomes/{command_id}")
+class Outcomes(View):
+    async def get(self, request: Request, command_id: str) -> Response:
+        outcome = waiter.recent(command_id)
+        if outcome is None:
+            return self.json({"error": f"no recent outcome for command {command_id}; it may be pending or older than this worker"}, status=404)
+        return self.json(outcome.as_json())
+
+
+@app.page("/openapi.json")
+class OpenApi(View):
+    async def get(self, request: Request) -> Response:
+        return self.json(openapi_document())
+
+
+@app.page("/health")
+class Health(View):
+    async def get(self, request: Request) -> Response:
+        return self.json({"status": "ok", "kafka": settings.KAFKA_BOOTSTRAP})
+
+
+# --- OpenAPI, generated from the one command specification ---------------------------------
+
+_JSON_TYPES = {"string": {"type": "string"}, "datetime": {"type": "string", "format": "date-time"},
+               "date": {"type": "string", "format": "date"}, "boolean": {"type": "boolean"},
+               "integer": {"type": "integer"}, "object": {"type": "object"}}
+
+
+def _property(spec: Field) -> dict[str, Any]:
+    prop = dict(_JSON_TYPES[spec.kind])
+    if spec.choices:
+        prop["enum"] = list(spec.choices)
+    if spec.minimum is not None:
+        prop["minimum"] = spec.minimum
+    if spec.maximum is not None:
+        prop["maximum"] = spec.maximum
+    if spec.doc:
+        prop["description"] = spec.doc
+    return prop
+
+
+def _object(specs: tuple[Field, ...], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    schema = {"type": "object", "properties": {s.name: _property(s) for s in specs},
+              "required": [s.name for s in specs if s.required]}
+    if extra:
+        schema["properties"].update(extra)
+    return schema
+
+
+def openapi_document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {"Citizen": _object(CITIZEN_FIELDS)}
+    for kind, specs in COMMAND_FIELDS.items():
+        schema = _object(COMMON_FIELDS + specs)
+        schema["properties"]["type"] = {"const": kind}
+        if kind == "file":
+            schema["properties"]["citizen"] = {"$ref": "#/components/schemas/Citizen"}
+        schemas[f"{kind.capitalize()}Command"] = schema
+    schemas["Command"] = {"oneOf": [{"$ref": f"#/components/schemas/{k.capitalize()}Command"} for k in COMMAND_FIELDS],
+                          "discriminator": {"propertyName": "type"}}
+    schemas["Outcome"] = {"type": "object", "required": ["status"], "properties": {
+        "status": {"enum": ["accepted", "rejected", "duplicate", "pending"]},
+        "command_id": {"type": ["string", "null"]}, "request_id": {"type": "string"},
+        "event": {"type": "object", "description": "The appended AppealEvent (accepted)"},
+        "reason": {"type": "string", "description": "Reason code (rejected, duplicate)"},
+        "detail": {"type": "string"}, "appeal_id": {"type": ["string", "null"]}}}
+    outcome = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outcome"}}}}
+    wait = {"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT, "default": 10},
+            "description": "Seconds to wait for the outcome; 0 returns at once with status pending"}
+    responses = {"201": {"description": "Appended: the event", **outcome},
+                 "200": {"description": "Already appended earlier (duplicate command id)", **outcome},
+                 "202": {"description": "Sent; the outcome was not known within `wait`", **outcome},
+                 "422": {"description": "Rejected, with the reason", **outcome}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "tyndau intake", "version": "1", "description": "Commands for citizens' appeals; each becomes an event on appeals.events or a record on appeals.rejected."},
+        "paths": {
+            "/v1/commands": {"post": {"operationId": "sendCommand", "parameters": [wait],
+                                      "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Command"}}}},
+                                      "responses": responses}},
+            "/v1/commands/{type}": {"post": {"operationId": "sendTypedCommand", "parameters": [
+                wait, {"name": "type", "in": "path", "required": True, "schema": {"enum": list(COMMAND_FIELDS)}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": responses}},
+            "/v1/outcomes/{command_id}": {"get": {"operationId": "getOutcome", "parameters": [
+                {"name": "command_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The outcome", **outcome}, "404": {"description": "Unknown or pending"}}}},
+        },
+        "components": {"schemas": schemas},
+    }

@@ -1,0 +1,124 @@
+"""Avro single-object encoding of tyndau's records, with the schemas loaded from `schemas/`.
+
+A message is `C3 01` + the writer schema's CRC-64-AVRO fingerprint (8 bytes, little-endian)
++ the Avro binary body. Decoding looks the fingerprint up among the known writer schemas
+(every released version in `schemas/`) and resolves it to the reader schema.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import fastavro
+from fastavro import schema as avro_schema
+
+from . import settings
+
+MAGIC = b"\xc3\x01"
+HEADER_SIZE = 10
+NAMESPACE = "kz.tyndau"
+EVENT = f"{NAMESPACE}.AppealEvent"
+REJECTION = f"{NAMESPACE}.CommandRejected"
+PAYLOAD_RECORDS = {
+    "filed": f"{NAMESPACE}.AppealFiled",
+    "routed": f"{NAMESPACE}.AppealRouted",
+    "extended": f"{NAMESPACE}.DeadlineExtended",
+    "answered": f"{NAMESPACE}.AppealAnswered",
+    "escalated": f"{NAMESPACE}.AppealEscalated",
+    "rated": f"{NAMESPACE}.AppealRated",
+    "withdrawn": f"{NAMESPACE}.AppealWithdrawn",
+    "reopened": f"{NAMESPACE}.AppealReopened",
+    "overdue": f"{NAMESPACE}.AppealOverdue",
+}
+
+
+class DecodeError(ValueError):
+    """A message that is not a tyndau single-object Avro record this reader knows."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    name: str
+    parsed: Any
+    canonical: str
+    fingerprint: bytes
+
+
+def schema_path(name: str, directory: Path | None = None) -> Path:
+    return (directory or settings.SCHEMAS_DIR) / f"{name}.avsc"
+
+
+@lru_cache(maxsize=None)
+def load(name: str, directory: Path | None = None) -> Schema:
+    """A record schema from `schemas/<full name>.avsc`, its named references resolved beside it."""
+    path = schema_path(name, directory)
+    if not path.exists():
+        raise FileNotFoundError(f"schema {name} not found at {path}; set TYNDAU_SCHEMAS_DIR to the schemas/ folder")
+    parsed = avro_schema.load_schema(str(path))
+    canonical = avro_schema.to_parsing_canonical_form(parsed)
+    fingerprint = bytes.fromhex(avro_schema.fingerprint(canonical, "CRC-64-AVRO"))
+    return Schema(name, parsed, canonical, fingerprint)
+
+
+@lru_cache(maxsize=None)
+def writers() -> dict[bytes, Schema]:
+    """Every writer schema this reader can decode, by fingerprint: the current files and released versions."""
+    known: dict[bytes, Schema] = {}
+    for name in (EVENT, REJECTION):
+        current = load(name)
+        known[current.fingerprint] = current
+    released = settings.SCHEMAS_DIR / "released"
+    if released.is_dir():
+        for version_dir in sorted(p for p in released.iterdir() if p.is_dir()):
+            for name in (EVENT, REJECTION):
+                if schema_path(name, version_dir).exists():
+                    old = load(name, version_dir)
+                    known.setdefault(old.fingerprint, old)
+    return known
+
+
+def encode(name: str, record: dict[str, Any]) -> bytes:
+    schema = load(name)
+    out = io.BytesIO()
+    out.write(MAGIC)
+    out.write(schema.fingerprint)
+    fastavro.schemaless_writer(out, schema.parsed, record)
+    return out.getvalue()
+
+
+def encode_event(event: dict[str, Any]) -> bytes:
+    """An AppealEvent; its payload goes to the union branch named by `event_type`."""
+    tagged = dict(event)
+    tagged["payload"] = (PAYLOAD_RECORDS[event["event_type"]], event["payload"])
+    return encode(EVENT, tagged)
+
+
+def split_header(message: bytes) -> tuple[bytes, memoryview]:
+    if len(message) < HEADER_SIZE or message[:2] != MAGIC:
+        raise DecodeError("not Avro single-object encoded (missing the C3 01 marker)")
+    return bytes(message[2:HEADER_SIZE]), memoryview(message)[HEADER_SIZE:]
+
+
+def decode(message: bytes, reader: str | None = None) -> dict[str, Any]:
+    """Decode with the writer schema named by the message's fingerprint, resolved to `reader`
+    (by default the writer's own record name, as this version of tyndau knows it)."""
+    fingerprint, body = split_header(message)
+    writer = writers().get(fingerprint)
+    if writer is None:
+        raise DecodeError(f"unknown writer schema fingerprint {fingerprint.hex()}; fetch it from the schemas topic or upgrade")
+    reader_schema = load(reader or writer.name).parsed
+    same = reader_schema is writer.parsed
+    return fastavro.schemaless_reader(io.BytesIO(body), writer.parsed, None if same else reader_schema)
+
+
+def decode_as_written(message: bytes) -> dict[str, Any]:
+    """Decode with the writer schema alone, no resolution: the form the event's hash was computed over."""
+    fingerprint, body = split_header(message)
+    writer = writers().get(fingerprint)
+    if writer is None:
+        raise DecodeError(f"unknown writer schema fingerprint {fingerprint.hex()}")
+    return fastavro.schemaless_reader(io.BytesIO(body), writer.parsed, None)

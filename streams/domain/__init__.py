@@ -1,0 +1,1 @@
+"""The pure domain of appeals: commands, events, state, deadlines. No I/O, no clock."""

@@ -1,0 +1,57 @@
+"""Working days in Kazakhstan and the deadline rules of the Administrative Procedural Code."""
+
+from datetime import date
+from functools import lru_cache
+
+import holidays
+
+ANSWER_TERM_WORKING_DAYS = 15   # Art. 76: 15 working days from receipt
+FORWARD_TERM_WORKING_DAYS = 3   # Art. 65: forward to the competent body within 3 working days
+MAX_EXTENSION_MONTHS = 2        # Art. 76: extension to no more than two months in total
+
+
+@lru_cache(maxsize=1)
+def _kazakhstan() -> holidays.HolidayBase:
+    # Years are filled in lazily by the package as dates are asked about.
+    return holidays.country_holidays("KZ")
+
+
+def is_working_day(day: date) -> bool:
+    return _kazakhstan().is_working_day(day)
+
+
+@lru_cache(maxsize=65536)
+def add_working_days(start: date, n: int) -> date:
+    """The n-th working day after `start` (the start day itself is not counted)."""
+    return _kazakhstan().get_nth_working_day(start, n)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (0 when end <= start)."""
+    if end <= start:
+        return 0
+    return _kazakhstan().get_working_days_count(start, end) - (1 if is_working_day(start) else 0)
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months later, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+def answer_due(received_on: date) -> date:
+    return add_working_days(received_on, ANSWER_TERM_WORKING_DAYS)
+
+
+def forward_by(received_on: date) -> date:
+    return add_working_days(received_on, FORWARD_TERM_WORKING_DAYS)
+
+
+def latest_extension(received_on: date) -> date:
+    return add_months(received_on, MAX_EXTENSION_MONTHS)

@@ -1,0 +1,170 @@
+"""Commands: requests to change an appeal, parsed and checked for shape before they meet any state.
+
+The field specification below is the single source of the command format: the parser
+checks against it and the HTTP API's OpenAPI document is generated from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from .iin import iin_problem
+from .regions import is_known_region
+
+OUTCOMES = ("resolved", "explained", "refused")
+ESCALATION_REASONS = ("overdue", "dissatisfied", "repeated", "citizen_request")
+ESCALATION_BY = ("citizen", "system", "monitor")
+ACTOR_ROLES = ("citizen", "body", "system", "monitor", "centre")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str                      # string | datetime | date | boolean | integer | object
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    doc: str = ""
+
+
+_CITIZEN_FIELDS = (
+    Field("iin", "string", doc="12-digit IIN with a valid control digit"),
+    Field("name", "string"),
+    Field("contact", "string", required=False),
+)
+
+COMMON_FIELDS = (
+    Field("type", "string"),
+    Field("command_id", "string", doc="Unique id of this request; re-sending it appends nothing new"),
+    Field("appeal_id", "string"),
+    Field("at", "datetime", doc="Business time of the act, ISO 8601 with a UTC offset"),
+    Field("actor", "object", required=False, doc='{"role": ..., "id": ...}; defaults by command type'),
+)
+
+COMMAND_FIELDS: dict[str, tuple[Field, ...]] = {
+    "file": (
+        Field("region", "string", doc="First-level KATO code, e.g. 75 for Almaty"),
+        Field("body", "string", doc="The receiving body"),
+        Field("category", "string"),
+        Field("channel", "string"),
+        Field("citizen", "object"),
+        Field("text", "string", required=False),
+    ),
+    "route": (Field("to_body", "string"), Field("reason", "string", required=False)),
+    "extend": (Field("until", "date"), Field("reason", "string", required=False)),
+    "answer": (Field("outcome", "string", choices=OUTCOMES), Field("text", "string", required=False)),
+    "escalate": (
+        Field("reason", "string", choices=ESCALATION_REASONS),
+        Field("by", "string", choices=ESCALATION_BY),
+    ),
+    "rate": (
+        Field("satisfied", "boolean"),
+        Field("score", "integer", required=False, minimum=1, maximum=5),
+        Field("comment", "string", required=False),
+    ),
+    "withdraw": (Field("reason", "string", required=False),),
+    "reopen": (Field("reason", "string", required=False),),
+    "overdue": (),
+}
+
+CITIZEN_FIELDS = _CITIZEN_FIELDS
+
+
+@dataclass(frozen=True)
+class Command:
+    type: str
+    command_id: str
+    appeal_id: str
+    at: datetime
+    actor: tuple[str, str] | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class CommandError(Exception):
+    """A command that cannot be accepted; `reason` is a stable machine-readable code."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def _check_value(spec: Field, value: Any, where: str) -> Any:
+    if spec.kind == "string":
+        if not isinstance(value, str) or not value.strip():
+            raise CommandError("invalid_field", f"{where} must be a non-empty string")
+        if spec.choices and value not in spec.choices:
+            raise CommandError("invalid_field", f"{where} must be one of {', '.join(spec.choices)}; got {value!r}")
+        return value
+    if spec.kind == "boolean":
+        if not isinstance(value, bool):
+            raise CommandError("invalid_field", f"{where} must be true or false")
+        return value
+    if spec.kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CommandError("invalid_field", f"{where} must be a whole number")
+        if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+            raise CommandError("invalid_field", f"{where} must be between {spec.minimum} and {spec.maximum}; got {value}")
+        return value
+    if spec.kind == "datetime":
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise CommandError("invalid_field", f"{where} must be an ISO 8601 time with a UTC offset, e.g. 2021-03-01T09:15:00+06:00")
+        return moment
+    if spec.kind == "date":
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise CommandError("invalid_field", f"{where} must be a date YYYY-MM-DD")
+    if spec.kind == "object":
+        if not isinstance(value, dict):
+            raise CommandError("invalid_field", f"{where} must be a JSON object")
+        return value
+    raise AssertionError(f"unknown field kind {spec.kind}")
+
+
+def _read_fields(source: dict[str, Any], specs: tuple[Field, ...], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for spec in specs:
+        value = source.get(spec.name)
+        if value is None:
+            if spec.required:
+                raise CommandError("missing_field", f"{prefix}{spec.name} is required")
+            out[spec.name] = None
+            continue
+        out[spec.name] = _check_value(spec, value, prefix + spec.name)
+    return out
+
+
+def parse_command(obj: Any) -> Command:
+    """A checked Command from a decoded JSON value, or CommandError saying what is wrong."""
+    if not isinstance(obj, dict):
+        raise CommandError("malformed", "a command is a JSON object")
+    kind = obj.get("type")
+    if kind not in COMMAND_FIELDS:
+        known = ", ".join(COMMAND_FIELDS)
+        raise CommandError("unknown_type", f"type must be one of {known}; got {kind!r}")
+    common = _read_fields(obj, COMMON_FIELDS)
+    data = _read_fields(obj, COMMAND_FIELDS[kind])
+    actor = None
+    if common["actor"] is not None:
+        role, ident = common["actor"].get("role"), common["actor"].get("id")
+        if role not in ACTOR_ROLES or not isinstance(ident, str) or not ident:
+            raise CommandError("invalid_field", f"actor must be {{\"role\": one of {', '.join(ACTOR_ROLES)}, \"id\": non-empty string}}")
+        actor = (role, ident)
+    if kind == "file":
+        data["citizen"] = _read_fields(data["citizen"], _CITIZEN_FIELDS, prefix="citizen.")
+        if not is_known_region(data["region"]):
+            raise CommandError("unknown_region", f"region {data['region']!r} is not a first-level KATO code (e.g. 71 Astana, 75 Almaty)")
+        problem = iin_problem(data["citizen"]["iin"])
+        if problem:
+            raise CommandError("invalid_iin", problem)
+    return Command(kind, common["command_id"], common["appeal_id"], common["at"], actor, data)

@@ -1,0 +1,78 @@
+"""Creating and checking tyndau's topics on the broker."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from . import settings
+
+UNLIMITED = "-1"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str]
+    doc: str
+
+
+def topic_specs(partitions: int | None = None) -> list[TopicSpec]:
+    n = partitions or settings.PARTITIONS
+    return [
+        TopicSpec(settings.COMMANDS_TOPIC, n, {"cleanup.policy": "delete", "retention.ms": str(30 * 24 * 3600 * 1000)},
+                  "Requests to change appeals (JSON), keyed by appeal id."),
+        TopicSpec(settings.EVENTS_TOPIC, n, {"cleanup.policy": "delete", "retention.ms": UNLIMITED, "retention.bytes": UNLIMITED},
+                  "The ledger: Avro AppealEvent, keyed by appeal id, kept forever. Co-partitioned with appeals.commands."),
+        TopicSpec(settings.REJECTED_TOPIC, n, {"cleanup.policy": "delete", "retention.ms": UNLIMITED, "retention.bytes": UNLIMITED},
+                  "Avro CommandRejected: every command the ledger refused, with the reason."),
+    ]
+
+
+async def _ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if missing:
+            try:
+                await admin.create_topics([
+                    NewTopic(s.name, s.partitions, settings.REPLICATION, topic_configs=s.config) for s in missing
+                ])
+            except TopicAlreadyExistsError:
+                pass
+        described = await admin.describe_topics([s.name for s in specs])
+        counts = {d["topic"]: len(d["partitions"]) for d in described}
+        commands, events = counts.get(settings.COMMANDS_TOPIC), counts.get(settings.EVENTS_TOPIC)
+        if commands != events:
+            raise SystemExit(
+                f"{settings.COMMANDS_TOPIC} has {commands} partitions but {settings.EVENTS_TOPIC} has {events}; "
+                "they must be equal (the ledger writes each appeal's events to the partition of its commands)"
+            )
+    finally:
+        await admin.close()
+
+
+def ensure_topics(bootstrap: str | None = None, partitions: int | None = None) -> None:
+    asyncio.run(_ensure_topics(bootstrap or settings.KAFKA_BOOTSTRAP, topic_specs(partitions)))
+
+
+async def _cluster_ready(bootstrap: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await admin.start()
+        await admin.list_topics()
+        return True
+    except (KafkaError, OSError):
+        return False
+    finally:
+        await admin.close()
+
+
+def cluster_ready(bootstrap: str) -> bool:
+    return asyncio.run(_cluster_ready(bootstrap))

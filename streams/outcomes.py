@@ -1,0 +1,137 @@
+"""Learning what became of commands: a group-less reader of appeals.events and appeals.rejected.
+
+Every API worker and every `tyndau publish` runs one, so a caller can wait for the event its
+command produced, or for the reason it was refused, whichever worker handled it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from . import codec, settings
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str                 # accepted | rejected | duplicate
+    command_id: str | None
+    request_id: str | None
+    record: dict[str, Any]      # the AppealEvent or the CommandRejected
+
+    @property
+    def reason(self) -> str | None:
+        return None if self.status == "accepted" else self.record["reason"]
+
+    def as_json(self) -> dict[str, Any]:
+        from .jsonable import jsonable
+        out: dict[str, Any] = {"status": self.status, "command_id": self.command_id}
+        if self.status == "accepted":
+            out["event"] = jsonable(self.record)
+        else:
+            out.update(reason=self.record["reason"], detail=self.record["detail"], appeal_id=self.record["appeal_id"])
+        return out
+
+
+def outcome_of(topic: str, value: bytes) -> Outcome:
+    record = codec.decode(value)
+    if topic == settings.EVENTS_TOPIC:
+        return Outcome("accepted", record["command_id"], None, record)
+    status = "duplicate" if record["reason"] == "duplicate_command" else "rejected"
+    return Outcome(status, record["command_id"], record["request_id"], record)
+
+
+class OutcomeReader:
+    """Reads both outcome topics from given offsets (default: their current ends)."""
+
+    def __init__(self, bootstrap: str | None = None):
+        self.bootstrap = bootstrap or settings.KAFKA_BOOTSTRAP
+        self.consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> dict[TopicPartition, int]:
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                         group_id=None, auto_offset_reset="earliest")
+        await self.consumer.start()
+        partitions = []
+        for topic in (settings.EVENTS_TOPIC, settings.REJECTED_TOPIC):
+            known = self.consumer.partitions_for_topic(topic)
+            if not known:
+                await self.consumer._client.force_metadata_update()
+                known = self.consumer.partitions_for_topic(topic) or set()
+            if not known:
+                raise RuntimeError(f"topic {topic} does not exist on {self.bootstrap}; start the worker (`tyndau worker`) or run `tyndau topics`")
+            partitions += [TopicPartition(topic, p) for p in sorted(known)]
+        self.consumer.assign(partitions)
+        ends = await self.consumer.end_offsets(partitions)
+        for tp, offset in ends.items():
+            self.consumer.seek(tp, offset)
+        return ends
+
+    async def run(self, on_outcome: Callable[[Outcome], Any]) -> None:
+        assert self.consumer is not None, "start() first"
+        while True:
+            batches = await self.consumer.getmany(timeout_ms=500, max_records=5000)
+            for tp, messages in batches.items():
+                for message in messages:
+                    on_outcome(outcome_of(tp.topic, message.value))
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+
+
+class OutcomeWaiter:
+    """Futures for pending requests, resolved by an OutcomeReader; recent outcomes kept by command id.
+
+    A rejection names its request id; an appended event names only its command id, and goes to
+    the earliest pending request with that command id (a later one gets `duplicate_command`).
+    """
+
+    def __init__(self, keep: int = 100_000):
+        self._pending: dict[str, tuple[str | None, asyncio.Future]] = {}
+        self._by_command: dict[str, deque[str]] = {}
+        self._recent: OrderedDict[str, Outcome] = OrderedDict()
+        self._keep = keep
+
+    def expect(self, command_id: str | None, request_id: str) -> asyncio.Future:
+        fut = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = (command_id, fut)
+        if command_id:
+            self._by_command.setdefault(command_id, deque()).append(request_id)
+        return fut
+
+    def forget(self, request_id: str) -> None:
+        command_id, _ = self._pending.pop(request_id, (None, None))
+        queue = self._by_command.get(command_id) if command_id else None
+        if queue is not None:
+            if request_id in queue:
+                queue.remove(request_id)
+            if not queue:
+                del self._by_command[command_id]
+
+    def recent(self, command_id: str) -> Outcome | None:
+        return self._recent.get(command_id)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def __call__(self, outcome: Outcome) -> None:
+        if outcome.command_id and outcome.status != "duplicate":
+            self._recent[outcome.command_id] = outcome
+            self._recent.move_to_end(outcome.command_id)
+            if len(self._recent) > self._keep:
+                self._recent.popitem(last=False)
+        request_id = outcome.request_id
+        if request_id is None and outcome.command_id in self._by_command:
+            request_id = self._by_command[outcome.command_id][0]
+        if request_id is None or request_id not in self._pending:
+            return
+        _, fut = self._pending[request_id]
+        self.forget(request_id)
+        if not fut.done():
+            fut.set_result(outcome)

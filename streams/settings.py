@@ -1,0 +1,49 @@
+"""All of tyndau's configuration, from environment variables with documented defaults.
+
+Broker and database addresses are read here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a whole number; unset it or give e.g. {name}={default}") from None
+
+
+# Kafka bootstrap servers, host:port[,host:port]. KAFKA_BOOTSTRAP_SERVERS is honoured too.
+KAFKA_BOOTSTRAP = _env("TYNDAU_KAFKA", os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+# Partitions of appeals.commands and appeals.events (must be equal: they are co-partitioned).
+PARTITIONS = _int("TYNDAU_PARTITIONS", 4)
+# Replication factor for the topics tyndau creates (1 on a single broker).
+REPLICATION = _int("TYNDAU_REPLICATION", 1)
+# Where local state lives: the embedded broker's data, chDB data, worker state.
+DATA_DIR = Path(_env("TYNDAU_DATA_DIR", str(ROOT / "var")))
+# The Avro schema files.
+SCHEMAS_DIR = Path(_env("TYNDAU_SCHEMAS_DIR", str(ROOT / "schemas")))
+# The worker's HTTP API and dashboard.
+HTTP_HOST = _env("TYNDAU_HTTP_HOST", "127.0.0.1")
+HTTP_PORT = _int("TYNDAU_HTTP_PORT", 6066)
+# Faust application id (consumer group and internal topic prefix).
+APP_ID = _env("TYNDAU_APP_ID", "tyndau")
+# Embedded broker (tyndau up / the test suite): where Kafka's jars are cached.
+KAFKA_CACHE = Path(_env("TYNDAU_KAFKA_CACHE", str(ROOT / ".cache" / "kafka")))
+
+COMMANDS_TOPIC = "appeals.commands"
+EVENTS_TOPIC = "appeals.events"
+REJECTED_TOPIC = "appeals.rejected"
+REQUEST_ID_HEADER = "tyndau-request-id"
