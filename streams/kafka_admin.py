@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -48,18 +49,35 @@ async def _ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
                 pass
         described = await admin.describe_topics([s.name for s in specs])
         counts = {d["topic"]: len(d["partitions"]) for d in described}
-        commands, events = counts.get(settings.COMMANDS_TOPIC), counts.get(settings.EVENTS_TOPIC)
-        if commands != events:
-            raise SystemExit(
-                f"{settings.COMMANDS_TOPIC} has {commands} partitions but {settings.EVENTS_TOPIC} has {events}; "
-                "they must be equal (the ledger writes each appeal's events to the partition of its commands)"
-            )
+        commands = counts.get(settings.COMMANDS_TOPIC)
+        for other in (settings.EVENTS_TOPIC, settings.REJECTED_TOPIC):
+            if counts.get(other) != commands:
+                raise SystemExit(
+                    f"{settings.COMMANDS_TOPIC} has {commands} partitions but {other} has {counts.get(other)}; "
+                    "they must be equal (the ledger writes each command's outcome to the partition of the command)"
+                )
     finally:
         await admin.close()
 
 
 def ensure_topics(bootstrap: str | None = None, partitions: int | None = None) -> None:
     asyncio.run(_ensure_topics(bootstrap or settings.KAFKA_BOOTSTRAP, topic_specs(partitions)))
+
+
+async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of `topics`; SystemExit naming the fix if one of them does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    out = []
+    for entry in described:
+        if entry.get("error_code") or not entry["partitions"]:
+            raise SystemExit(f"topic {entry['topic']} does not exist on {bootstrap}; run `tyndau topics` or start a worker")
+        out += [TopicPartition(entry["topic"], p["partition"]) for p in sorted(entry["partitions"], key=lambda p: p["partition"])]
+    return out
 
 
 async def _cluster_ready(bootstrap: str) -> bool:

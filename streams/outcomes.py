@@ -14,6 +14,7 @@ from typing import Any, Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from . import codec, settings
+from .kafka_admin import topic_partitions
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,7 @@ class OutcomeReader:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
                                          group_id=None, auto_offset_reset="earliest")
         await self.consumer.start()
-        partitions = []
-        for topic in (settings.EVENTS_TOPIC, settings.REJECTED_TOPIC):
-            known = self.consumer.partitions_for_topic(topic)
-            if not known:
-                await self.consumer._client.force_metadata_update()
-                known = self.consumer.partitions_for_topic(topic) or set()
-            if not known:
-                raise RuntimeError(f"topic {topic} does not exist on {self.bootstrap}; start the worker (`tyndau worker`) or run `tyndau topics`")
-            partitions += [TopicPartition(topic, p) for p in sorted(known)]
+        partitions = await topic_partitions(self.bootstrap, [settings.EVENTS_TOPIC, settings.REJECTED_TOPIC])
         self.consumer.assign(partitions)
         ends = await self.consumer.end_offsets(partitions)
         for tp, offset in ends.items():

@@ -1,0 +1,111 @@
+"""Shared fixtures: one real Kafka broker per test session, and tyndau workers as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from streams.broker import Broker, free_port
+from streams.kafka_admin import ensure_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory) -> str:
+    """Bootstrap address of a real broker: KAFKA_BOOTSTRAP_SERVERS if set, else one started here."""
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        ensure_topics(external)
+        yield external
+        return
+    broker = Broker(tmp_path_factory.mktemp("kafka"), port=free_port(), heap="384m")
+    broker.start()
+    try:
+        ensure_topics(broker.bootstrap)
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+class WorkerProcess:
+    """`tyndau worker` as a child process, so a test can kill it like an operator's bad day would."""
+
+    def __init__(self, bootstrap: str, data_dir: Path, app_id: str):
+        self.bootstrap, self.data_dir, self.app_id = bootstrap, data_dir, app_id
+        self.http_port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log_path = data_dir / "worker.log"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return dict(os.environ, TYNDAU_KAFKA=self.bootstrap, TYNDAU_DATA_DIR=str(self.data_dir),
+                    TYNDAU_HTTP_PORT=str(self.http_port), TYNDAU_APP_ID=self.app_id)
+
+    def start(self, ready_timeout: float = 120.0) -> "WorkerProcess":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
+                                     env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.wait_ready(ready_timeout)
+        return self
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.http_port}{path}"
+
+    def post(self, path: str, body: dict | bytes) -> tuple[int, dict]:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = urllib.request.Request(self.url(path), data=data, method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=70) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def wait_ready(self, timeout: float) -> None:
+        """Ready means a command sent now is judged: a probe appeal is filed and its event seen."""
+        deadline = time.monotonic() + timeout
+        probe = {"type": "file", "command_id": f"probe-{uuid.uuid4()}", "appeal_id": f"probe-{uuid.uuid4()}",
+                 "at": "2021-03-01T09:00:00+05:00", "region": "71", "body": "probe", "category": "roads",
+                 "channel": "eotinish", "citizen": {"iin": "900101301233", "name": "Probe"}}
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                status, _ = self.post("/v1/commands?wait=10", probe)
+                if status in (200, 201):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        raise RuntimeError(f"worker not ready within {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def worker(kafka, tmp_path_factory) -> WorkerProcess:
+    w = WorkerProcess(kafka, tmp_path_factory.mktemp("worker"), f"tyndau-test-{uuid.uuid4().hex[:8]}")
+    w.start()
+    yield w
+    w.stop()

@@ -1,0 +1,173 @@
+"""The appeal state machine, exhaustively: every state × every command; and the deadline rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from streams.domain.appeal import decide, evolve, fold
+from streams.domain.chain import GENESIS_HASH, chain_problems, seal
+from streams.domain.commands import CommandError, parse_command
+
+ALMATY = timezone(timedelta(hours=6))
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+FILED_AT = datetime(2021, 3, 1, 9, 15, tzinfo=ALMATY)   # a Monday
+
+
+def command(kind: str, n: int, at: datetime, **fields) -> dict:
+    return {"type": kind, "command_id": f"c{n}", "appeal_id": "A-1", "at": at.isoformat(), **fields}
+
+
+FIELDS = {
+    "file": dict(region="75", body="almaty-akimat", category="roads", channel="eotinish",
+                 citizen={"iin": "900101301233", "name": "Aida"}, text="pothole"),
+    "route": dict(to_body="almaty-roads", reason="competence"),
+    "extend": dict(until="2021-04-20", reason="inspection"),
+    "answer": dict(outcome="resolved", text="fixed"),
+    "escalate": dict(reason="dissatisfied", by="citizen"),
+    "rate": dict(satisfied=False, score=2),
+    "withdraw": dict(reason="solved"),
+    "reopen": dict(reason="not fixed"),
+    "overdue": dict(),
+}
+COMMANDS = list(FIELDS)
+
+# How each state is reached from nothing; the commands run at day offsets from filing.
+PATHS = {
+    "none": [],
+    "open": ["file"],
+    "escalated": ["file", "escalate"],
+    "answered": ["file", "answer"],
+    "answered_rated": ["file", "answer", "rate"],
+    "withdrawn": ["file", "withdraw"],
+    "overdue_open": ["file", "overdue"],
+}
+
+# The legal commands of each state, written out by hand from the README's lifecycle table.
+LEGAL = {
+    "none": {"file"},
+    "open": {"route", "extend", "answer", "escalate", "withdraw", "overdue"},
+    "escalated": {"route", "extend", "answer", "withdraw", "overdue"},
+    "answered": {"escalate", "rate", "reopen"},
+    "answered_rated": {"escalate", "reopen"},
+    "withdrawn": {"reopen"},
+    "overdue_open": {"route", "extend", "answer", "escalate", "withdraw"},
+}
+
+
+def build(path: list[str]):
+    state, events = None, []
+    for n, kind in enumerate(path):
+        at = FILED_AT + timedelta(days=40 if kind == "overdue" else n)
+        event = seal(decide(state, parse_command(command(kind, n, at, **FIELDS[kind])), NOW))
+        events.append(event)
+        state = evolve(state, event)
+    return state, events
+
+
+@pytest.mark.parametrize("state_name", list(PATHS))
+@pytest.mark.parametrize("kind", COMMANDS)
+def test_every_state_and_command(state_name, kind):
+    state, _ = build(PATHS[state_name])
+    # Day 41 and "until" within two months keep deadline rules out of the way of the state check,
+    # except overdue after overdue, which the deadline rule refuses (as it must).
+    at = FILED_AT + timedelta(days=41)
+    fields = dict(FIELDS[kind], until="2021-04-28") if kind == "extend" else FIELDS[kind]
+    cmd = parse_command(command(kind, 99, at, **fields))
+    if kind in LEGAL[state_name]:
+        event = decide(state, cmd, NOW)
+        assert event["sequence"] == (state.sequence + 1 if state else 1)
+        assert event["prev_hash"] == (state.last_hash if state else GENESIS_HASH)
+        evolve(state, seal(event))
+    else:
+        with pytest.raises(CommandError) as error:
+            decide(state, cmd, NOW)
+        expected = {"none": "unknown_appeal"}.get(state_name, "appeal_exists" if kind == "file" else None)
+        if state_name == "overdue_open" and kind == "overdue":
+            expected = "deadline_rule"
+        assert error.value.reason == (expected or "invalid_transition")
+
+
+def test_due_date_is_15_working_days_after_receipt_skipping_nauryz():
+    # DOMAIN.md, APC Art. 76: 15 working days from receipt. March 2021 in Kazakhstan: 8 March
+    # (Monday) and Nauryz 22-24 March are days off, so receipt on Monday 1 March is due Friday 26 March.
+    state, events = build(["file"])
+    assert events[0]["payload"]["received_on"] == date(2021, 3, 1)
+    assert state.due_on == date(2021, 3, 26)
+    # APC Art. 65: forwarding within 3 working days: 2, 3, 4 March.
+    assert state.forward_by == date(2021, 3, 4)
+
+
+def test_answer_after_the_due_date_is_late():
+    state, _ = build(["file"])
+    late = decide(state, parse_command(command("answer", 5, datetime(2021, 3, 29, 10, tzinfo=ALMATY), **FIELDS["answer"])), NOW)
+    assert late["payload"]["on_time"] is False
+    timely = decide(state, parse_command(command("answer", 5, datetime(2021, 3, 26, 17, tzinfo=ALMATY), **FIELDS["answer"])), NOW)
+    assert timely["payload"]["on_time"] is True
+
+
+def test_extension_is_limited_to_two_months_from_receipt():
+    state, _ = build(["file"])
+    at = FILED_AT + timedelta(days=5)
+    ok = decide(state, parse_command(command("extend", 5, at, until="2021-05-01")), NOW)
+    assert ok["payload"]["due_on"] == date(2021, 5, 1)
+    for until, words in (("2021-05-02", "two months"), ("2021-03-20", "later than")):
+        with pytest.raises(CommandError, match=words) as error:
+            decide(state, parse_command(command("extend", 5, at, until=until)), NOW)
+        assert error.value.reason == "deadline_rule"
+
+
+def test_late_forwarding_is_recorded():
+    state, _ = build(["file"])
+    on_time = decide(state, parse_command(command("route", 5, datetime(2021, 3, 4, 18, tzinfo=ALMATY), to_body="x")), NOW)
+    late = decide(state, parse_command(command("route", 5, datetime(2021, 3, 5, 9, tzinfo=ALMATY), to_body="x")), NOW)
+    assert on_time["payload"]["within_deadline"] is True and late["payload"]["within_deadline"] is False
+    assert late["body"] == "x"
+
+
+def test_overdue_only_after_the_due_date_and_once_per_deadline():
+    state, _ = build(["file"])
+    with pytest.raises(CommandError) as error:
+        decide(state, parse_command(command("overdue", 5, datetime(2021, 3, 26, 23, tzinfo=ALMATY))), NOW)
+    assert error.value.reason == "deadline_rule"
+    overdue = seal(decide(state, parse_command(command("overdue", 5, datetime(2021, 3, 29, 9, tzinfo=ALMATY))), NOW))
+    state = evolve(state, overdue)
+    extended = seal(decide(state, parse_command(command("extend", 6, datetime(2021, 3, 29, 10, tzinfo=ALMATY), until="2021-04-15")), NOW))
+    state = evolve(state, extended)
+    again = decide(state, parse_command(command("overdue", 7, datetime(2021, 4, 16, 9, tzinfo=ALMATY))), NOW)
+    assert again["payload"]["due_on"] == date(2021, 4, 15)
+
+
+def test_duplicate_command_id_and_time_before_filing():
+    state, _ = build(["file", "answer"])
+    with pytest.raises(CommandError) as error:
+        decide(state, parse_command(command("answer", 1, FILED_AT + timedelta(days=3), **FIELDS["answer"])), NOW)
+    assert error.value.reason == "duplicate_command"
+    with pytest.raises(CommandError) as error:
+        decide(state, parse_command(command("rate", 7, FILED_AT - timedelta(hours=1), satisfied=True)), NOW)
+    assert error.value.reason == "before_filing"
+
+
+def test_reopen_starts_a_new_term_and_allows_a_new_rating():
+    state, _ = build(["file", "answer", "rate"])
+    reopened = seal(decide(state, parse_command(command("reopen", 9, datetime(2021, 4, 1, 9, tzinfo=ALMATY))), NOW))
+    state = evolve(state, reopened)
+    assert state.status == "open" and state.due_on == date(2021, 4, 22) and not state.rated
+
+
+def test_fold_as_of_and_chain():
+    _, events = build(["file", "route", "answer", "rate"])
+    assert chain_problems(events) == []
+    halfway = fold(events, as_of=FILED_AT + timedelta(days=1, hours=1))
+    assert halfway.status == "open" and halfway.body == "almaty-roads" and halfway.sequence == 2
+    assert fold(events).status == "answered" and fold(events).satisfied is False
+    forged = [dict(e) for e in events]
+    forged[2]["payload"] = dict(forged[2]["payload"], outcome="refused")
+    assert chain_problems(forged) == [(3, "hash does not match the event's content")]
+    assert chain_problems(events[:1] + events[2:])[0] == (3, "sequence 3 where 2 was expected")
+
+
+def test_evolve_ignores_an_event_already_applied():
+    state, events = build(["file", "answer"])
+    assert evolve(state, events[0]) is state and evolve(state, events[1]) is state

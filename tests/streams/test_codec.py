@@ -1,0 +1,61 @@
+"""Avro single-object encoding of events, checked against the Avro specification's own rules."""
+
+from __future__ import annotations
+
+import io
+
+import avro.io
+import avro.schema
+import pytest
+
+from streams import codec
+from tests.streams.domain.test_appeal import PATHS, build
+
+
+def all_events():
+    _, events = build(PATHS["answered_rated"])
+    _, more = build(["file", "route", "extend", "escalate", "withdraw", "reopen", "overdue"])
+    return events + more
+
+
+def test_header_is_marker_and_the_avro_libraries_fingerprint():
+    schema = codec.load(codec.EVENT)
+    # The Apache Avro library's own canonical form and Rabin fingerprint (independent of fastavro).
+    parsed = avro.schema.parse(schema.canonical)
+    expected = parsed.fingerprint("CRC-64-AVRO")
+    message = codec.encode_event(all_events()[0])
+    assert message[:2] == b"\xc3\x01"
+    assert message[2:10] == bytes(expected)
+
+
+def test_every_event_type_round_trips_and_the_avro_library_reads_the_body():
+    events = all_events()
+    assert {e["event_type"] for e in events} == set(codec.PAYLOAD_RECORDS)
+    reader = avro.io.DatumReader(avro.schema.parse(codec.load(codec.EVENT).canonical))
+    for event in events:
+        message = codec.encode_event(event)
+        decoded = codec.decode(message)
+        assert decoded["hash"] == event["hash"] and decoded["payload"] == event["payload"]
+        assert decoded["occurred_at"] == event["occurred_at"]
+        other = reader.read(avro.io.BinaryDecoder(io.BytesIO(message[10:])))
+        assert other["sequence"] == event["sequence"] and other["event_type"] == event["event_type"]
+
+
+def test_garbage_and_unknown_writers_are_refused_by_name():
+    with pytest.raises(codec.DecodeError, match="C3 01"):
+        codec.decode(b'{"json": true}')
+    with pytest.raises(codec.DecodeError, match="unknown writer schema fingerprint 0000000000000000"):
+        codec.decode(b"\xc3\x01" + b"\x00" * 8 + b"\x02")
+
+
+def test_jars_are_fetched_once(monkeypatch):
+    from streams import broker
+
+    lib = broker.ensure_jars()   # the suite's broker has fetched them already
+    assert (lib / ".complete").exists() and any(lib.glob("kafka_2.13-*.jar"))
+
+    def no_maven(*args, **kwargs):
+        raise AssertionError("a second ensure_jars() must not run Maven")
+
+    monkeypatch.setattr(broker.subprocess, "run", no_maven)
+    assert broker.ensure_jars() == lib
