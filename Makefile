@@ -1,0 +1,42 @@
+# tyndau — two commands do everything on a fresh machine:
+#   make demo   installs, starts Kafka (KRaft) and the worker with its HTTP API
+#   make test   installs, and runs the test suite against a Kafka broker it starts
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install system-deps kafka-jars broker-start broker-stop clean
+
+demo: install kafka-jars
+	$(BIN)/tyndau up
+
+test: install kafka-jars
+	bash .ci/pytest.sh
+
+install: system-deps $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+# Java 17+ and Maven run the broker and fetch its jars; install them from Debian when missing.
+system-deps:
+	@command -v java >/dev/null && command -v mvn >/dev/null || { \
+	  echo "installing a JDK and Maven (apt-get)…"; \
+	  apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
+
+# Apache Kafka's jars from Maven Central, pinned in deploy/kafka/pom.xml, cached in .cache/ (once).
+kafka-jars: install
+	$(BIN)/tyndau broker fetch >/dev/null
+
+broker-start: kafka-jars
+	$(BIN)/tyndau broker start
+
+broker-stop:
+	$(BIN)/tyndau broker stop
+
+clean:
+	rm -rf $(VENV) .pytest_cache var
