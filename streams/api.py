@@ -3,6 +3,7 @@
     POST /v1/commands            a command object; ?wait=SECONDS (default 10, 0 = do not wait)
     POST /v1/commands/{type}     the same, with the type taken from the path
     GET  /v1/outcomes/{command_id}   the outcome of a recent command
+    GET  /v1/ranking?by=region|body|category&from=DATE&to=DATE   the listening-akimat ranking
     GET  /openapi.json           the OpenAPI 3.1 description, generated from the command format
     GET  /health
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import date
 from typing import Any
 
 from faust.web import Request, Response, View
@@ -98,6 +100,24 @@ class Outcomes(View):
         if outcome is None:
             return self.json({"error": f"no recent outcome for command {command_id}; it may be pending or older than this worker"}, status=404)
         return self.json(outcome.as_json())
+
+
+@app.page("/v1/ranking")
+class Ranking(View):
+    async def get(self, request: Request) -> Response:
+        from projections.clickhouse import in_db_thread
+        from projections.ranking import GROUPINGS, ranking
+
+        try:
+            by = request.query.get("by", "region")
+            if by not in GROUPINGS:
+                raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
+            dates = {name: date.fromisoformat(request.query[name]) if request.query.get(name) else None
+                     for name in ("from", "to", "today")}
+        except ValueError as error:
+            return self.json({"error": str(error)}, status=400)
+        rows = await in_db_thread(lambda: ranking(by, dates["from"], dates["to"], dates["today"]))
+        return self.json(rows)
 
 
 @app.page("/openapi.json")

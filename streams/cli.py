@@ -64,12 +64,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     ensure_topics()
     (settings.DATA_DIR / "worker").mkdir(parents=True, exist_ok=True)
-    from . import api, ledger  # noqa: F401  (registers the agents, tasks and web views)
+    from projections.clickhouse import client, in_db_thread, migrate
+
+    from . import api, ledger, projector  # noqa: F401  (registers the agents, tasks and web views)
+
+    # Tables exist before the first query or batch; chDB is used from its one thread only.
+    for name in in_db_thread_sync(in_db_thread, lambda: migrate(client())):
+        print(f"applied ClickHouse migration {name}", file=sys.stderr)
     from .app import app
 
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0
+
+
+def in_db_thread_sync(runner, fn):
+    import asyncio
+    return asyncio.run(runner(fn))
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -134,6 +145,54 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 2 if report.unanswered else 0
 
 
+def fetch_ranking(args: argparse.Namespace) -> list[dict]:
+    """From the worker's HTTP API (it owns an embedded chDB), or straight from ClickHouse."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    query = {"by": args.by, **{k: v for k, v in (("from", args.date_from), ("to", args.date_to), ("today", args.today)) if v}}
+    direct = not settings.CLICKHOUSE_DSN.startswith("chdb:") or args.direct
+    if not direct:
+        url = f"{args.api.rstrip('/')}/v1/ranking?{urllib.parse.urlencode(query)}"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            try:
+                message = json.loads(body).get("error", body.decode())
+            except ValueError:
+                message = body.decode(errors="replace")[:500]
+            raise SystemExit(f"tyndau ranking: the worker answered {error.code}: {message}") from None
+        except urllib.error.URLError:
+            print(f"no worker answers at {args.api}; reading {settings.CLICKHOUSE_DSN} directly", file=sys.stderr)
+    from datetime import date
+
+    from projections.ranking import ranking
+    parse = lambda v: date.fromisoformat(v) if v else None  # noqa: E731
+    return ranking(args.by, parse(args.date_from), parse(args.date_to), parse(args.today))
+
+
+def cmd_ranking(args: argparse.Namespace) -> int:
+    rows = fetch_ranking(args)
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=None))
+        return 0
+    headers = ["key", "filed", "answered", "resp %", "on time %", "rated", "dissat %", "escal", "escal %", "overdue", "median wd"]
+
+    def pct(v):
+        return "—" if v is None else f"{100 * v:.1f}"
+
+    table = [[r["key"], r["filed"], r["answered"], pct(r["response_rate"]), pct(r["on_time_rate"]), r["rated"],
+              pct(r["dissatisfied_share"]), r["escalated"], pct(r["escalation_share"]), r["overdue"],
+              "—" if r["median_response_working_days"] is None else f"{r['median_response_working_days']:.1f}"] for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
+    for line in [headers] + table:
+        print("  ".join(str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in enumerate(zip(line, widths))))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tyndau", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -172,6 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--rejections", metavar="OUT.jsonl", help="write every rejected line with its reason here")
     publish.add_argument("--format", choices=["text", "json"], default="text")
     publish.set_defaults(func=cmd_publish)
+
+    rank = sub.add_parser("ranking", help="the listening-akimat ranking and KPIs by region, body or category",
+                          description="Appeals received in [--from, --to], grouped; rates are fractions 0..1. "
+                                      "Asks the worker's HTTP API when ClickHouse is the embedded chDB.")
+    rank.add_argument("--by", choices=["region", "body", "category"], default="region")
+    rank.add_argument("--from", dest="date_from", metavar="DATE", help="first day of receipt (YYYY-MM-DD)")
+    rank.add_argument("--to", dest="date_to", metavar="DATE", help="last day of receipt (YYYY-MM-DD)")
+    rank.add_argument("--today", metavar="DATE", help="the day 'overdue now' is judged on (default: today, UTC+5)")
+    rank.add_argument("--format", choices=["json", "table"], default="table")
+    rank.add_argument("--api", default=f"http://{settings.HTTP_HOST}:{settings.HTTP_PORT}", help="the worker's HTTP address")
+    rank.add_argument("--direct", action="store_true", help="open ClickHouse directly even when it is chDB (no worker running)")
+    rank.set_defaults(func=cmd_ranking)
     return parser
 
 

@@ -47,3 +47,17 @@ COMMANDS_TOPIC = "appeals.commands"
 EVENTS_TOPIC = "appeals.events"
 REJECTED_TOPIC = "appeals.rejected"
 REQUEST_ID_HEADER = "tyndau-request-id"
+
+# ClickHouse: chdb:///<folder> (embedded, one process per folder) or http(s)://user:password@host:8123/db.
+CLICKHOUSE_DSN = _env("TYNDAU_CLICKHOUSE", f"chdb://{DATA_DIR / 'clickhouse'}")
+# Key for the citizen pseudonym (HMAC-SHA256 of the IIN). Set a secret in production.
+PSEUDONYM_KEY = _env("TYNDAU_PSEUDONYM_KEY", "tyndau-development-key")
+# Projector batches: at most this many events, or this many seconds, per ClickHouse insert.
+PROJECTOR_BATCH = _int("TYNDAU_PROJECTOR_BATCH", 5000)
+PROJECTOR_BATCH_SECONDS = float(_env("TYNDAU_PROJECTOR_BATCH_SECONDS", "0.2"))
+# Kazakhstan's single time zone since 2024 (UTC+5): what "today" means for deadlines.
+LOCAL_UTC_OFFSET_HOURS = _int("TYNDAU_UTC_OFFSET_HOURS", 5)
+# How often the deadline watcher looks for appeals past their due date (seconds).
+DEADLINE_CHECK_SECONDS = float(_env("TYNDAU_DEADLINE_CHECK_SECONDS", "30"))
+# Escalate to the centre by `system` this many working days after an unanswered deadline (0 = never).
+ESCALATE_AFTER_WORKING_DAYS = _int("TYNDAU_ESCALATE_AFTER_WORKING_DAYS", 0)

@@ -53,6 +53,7 @@ class AppealState:
     extended: bool = False
     routed: int = 0
     answered_at: datetime | None = None
+    answered_on: date | None = None     # local day of the (last) answer
     outcome: str | None = None
     on_time: bool | None = None
     overdue_on: date | None = None      # the deadline already reported overdue
@@ -165,10 +166,12 @@ def _extended(state: AppealState, command: Command) -> dict[str, Any]:
 
 
 def _answered(state: AppealState, command: Command) -> dict[str, Any]:
+    answered_on = command.at.date()
     return {
         "outcome": command.data["outcome"],
+        "answered_on": answered_on,
         "due_on": state.due_on,
-        "on_time": command.at.date() <= state.due_on,
+        "on_time": answered_on <= state.due_on,
         "text": command.data["text"],
     }
 
@@ -237,7 +240,8 @@ def _apply_extended(s: AppealState, e: dict, p: dict) -> AppealState:
 
 
 def _apply_answered(s: AppealState, e: dict, p: dict) -> AppealState:
-    return replace(s, status=ANSWERED, answered_at=e["occurred_at"], outcome=p["outcome"], on_time=p["on_time"], rated=False)
+    return replace(s, status=ANSWERED, answered_at=e["occurred_at"], answered_on=p["answered_on"], outcome=p["outcome"],
+                   on_time=p["on_time"], rated=False)
 
 
 def _apply_escalated(s: AppealState, e: dict, p: dict) -> AppealState:

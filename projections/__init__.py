@@ -1,0 +1,1 @@
+"""ClickHouse projections of the ledger: DDL migrations, the batch writer, named queries."""

@@ -1,0 +1,111 @@
+"""The ClickHouse connection (embedded chDB or a server, one DSN), migrations and named queries."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+
+from streams import settings
+
+HERE = Path(__file__).resolve().parent
+MIGRATIONS = HERE / "migrations"
+QUERIES = HERE / "queries"
+
+_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+# Every use of the engine in a worker goes through this one thread: chDB is one engine per
+# process, and this keeps inserts and queries from running into each other.
+_db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
+
+
+async def in_db_thread(fn, *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_db_thread, fn, *args)
+
+
+def client(dsn: str | None = None):
+    """One client per DSN and process: chDB allows one engine per process and one process per folder."""
+    dsn = dsn or settings.CLICKHOUSE_DSN
+    with _lock:
+        if dsn not in _clients:
+            if dsn.startswith("chdb://"):
+                path = dsn[len("chdb://"):]
+                if path.startswith("/"):
+                    Path(path).mkdir(parents=True, exist_ok=True)
+            try:
+                _clients[dsn] = clickhouse_connect.get_client(dsn=dsn)
+            except Exception as error:  # the driver raises several kinds; all mean "cannot open"
+                raise SystemExit(
+                    f"cannot open ClickHouse at {redact(dsn)}: {error}. An embedded chDB folder can be open in "
+                    "one process only: stop the worker, or ask it over HTTP (the CLI does this by default)."
+                ) from None
+        return _clients[dsn]
+
+
+def redact(dsn: str) -> str:
+    if "@" in dsn and "://" in dsn:
+        scheme, rest = dsn.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return dsn
+
+
+def statements(path: Path) -> list[str]:
+    text = "\n".join(line for line in path.read_text().splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+def migration_files() -> list[tuple[int, Path]]:
+    out = []
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        number = path.name.split("_", 1)[0]
+        if not number.isdigit():
+            raise SystemExit(f"migration {path.name} must start with its number, e.g. 005_name.sql")
+        out.append((int(number), path))
+    return out
+
+
+def migrate(db=None) -> list[str]:
+    """Apply the numbered migrations not yet recorded in schema_migrations; the names applied."""
+    db = db or client()
+    files = migration_files()
+    first_number, first = files[0]
+    for statement in statements(first):
+        db.command(statement)
+    done = {row[0] for row in db.query("SELECT version FROM schema_migrations FINAL").result_rows}
+    applied = []
+    for number, path in files:
+        if number in done:
+            continue
+        for statement in statements(path):
+            db.command(statement)
+        db.insert("schema_migrations", [[number, path.name, datetime.now(timezone.utc)]],
+                  column_names=["version", "name", "applied_at"])
+        applied.append(path.name)
+    return applied
+
+
+@lru_cache(maxsize=None)
+def named_query(name: str) -> str:
+    path = QUERIES / f"{name}.sql"
+    if not path.exists():
+        raise KeyError(f"no query named {name} in {QUERIES}")
+    return "\n".join(line for line in path.read_text().splitlines() if not line.strip().startswith("--")).strip()
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def run_query(name: str, parameters: dict[str, Any], db=None) -> list[dict[str, Any]]:
+    db = db or client()
+    result = db.query(named_query(name), parameters=parameters)
+    return [{k: _clean(v) for k, v in zip(result.column_names, row)} for row in result.result_rows]

@@ -1,0 +1,69 @@
+"""Rows for ClickHouse from ledger events: personal data removed, citizens as keyed pseudonyms."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from typing import Any
+
+from streams.domain.appeal import AppealState
+from streams.domain.calendar import working_days_between
+from streams.jsonable import jsonable
+
+# Free text and identifying fields that never leave the ledger for a projection or a public feed.
+PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "filed": ("citizen",),
+    "routed": ("reason",),
+    "extended": ("reason",),
+    "answered": ("text",),
+    "rated": ("comment",),
+    "withdrawn": ("reason",),
+    "reopened": ("reason",),
+}
+
+EVENT_COLUMNS = ["appeal_id", "sequence", "event_id", "event_type", "command_id", "occurred_at", "recorded_at",
+                 "actor_role", "actor_id", "region", "body", "payload", "citizen_ref", "prev_hash", "hash",
+                 "topic", "partition", "offset", "ingested_at"]
+
+STATE_FIELDS = [name for name in AppealState.__dataclass_fields__ if name != "command_ids"]
+STATE_COLUMNS = STATE_FIELDS + ["citizen_ref", "response_working_days"]
+
+
+def pseudonym(iin: str, key: str) -> str:
+    """A keyed pseudonym: the same citizen gets the same value, which reveals nothing without the key."""
+    return hmac.new(key.encode(), iin.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def public_payload(event: dict[str, Any]) -> dict[str, Any]:
+    dropped = PERSONAL_FIELDS.get(event["event_type"], ())
+    return {k: v for k, v in event["payload"].items() if k not in dropped}
+
+
+def citizen_ref_of(event: dict[str, Any], key: str) -> str:
+    return pseudonym(event["payload"]["citizen"]["iin"], key) if event["event_type"] == "filed" else ""
+
+
+def event_row(event: dict[str, Any], topic: str, partition: int, offset: int, ingested_at: datetime, key: str) -> list:
+    payload = json.dumps(jsonable(public_payload(event)), ensure_ascii=False, sort_keys=True)
+    return [event["appeal_id"], event["sequence"], str(event["event_id"]), event["event_type"], event["command_id"],
+            event["occurred_at"], event["recorded_at"], event["actor"]["role"], event["actor"]["id"], event["region"],
+            event["body"], payload, citizen_ref_of(event, key), event["prev_hash"], event["hash"], topic, partition,
+            offset, ingested_at]
+
+
+def response_working_days(state: AppealState) -> int | None:
+    """Working days from receipt to the (last) answer, both local days."""
+    if state.answered_on is None:
+        return None
+    return working_days_between(state.received_on, state.answered_on)
+
+
+def state_row(state: AppealState, citizen_ref: str, response_days: int | None) -> list:
+    return [getattr(state, name) for name in STATE_FIELDS] + [citizen_ref, response_days]
+
+
+def state_from_row(row: dict[str, Any]) -> tuple[AppealState, str, int | None]:
+    fields = {name: row[name] for name in STATE_FIELDS}
+    return AppealState(**fields), row["citizen_ref"], row["response_working_days"]

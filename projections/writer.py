@@ -1,0 +1,83 @@
+"""The projection writer: folds a batch of ledger events and writes it to ClickHouse in two inserts.
+
+Replays are harmless: event rows replace themselves by (appeal_id, sequence), a state row is
+written only when an event moved the appeal past the state already stored, and the row with
+the highest sequence wins. A failed insert raises, so the caller commits no offset.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from streams import codec, settings
+from streams.domain.appeal import AppealState, evolve
+
+from . import rows
+from .clickhouse import client
+
+
+@dataclass(frozen=True)
+class Record:
+    """One message of appeals.events with its lineage."""
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+
+
+class ProjectionWriter:
+    def __init__(self, db=None, cache_size: int = 200_000, key: str | None = None):
+        self.db = db or client()
+        self.key = key or settings.PSEUDONYM_KEY
+        self.cache: OrderedDict[str, tuple[AppealState, str]] = OrderedDict()
+        self.cache_size = cache_size
+        self.events_written = 0
+
+    def _load(self, appeal_ids: Iterable[str]) -> None:
+        missing = [a for a in set(appeal_ids) if a not in self.cache]
+        if not missing:
+            return
+        result = self.db.query(
+            f"SELECT {', '.join(rows.STATE_COLUMNS)} FROM appeals FINAL WHERE appeal_id IN {{ids:Array(String)}}",
+            parameters={"ids": missing},
+        )
+        for values in result.result_rows:
+            state, ref, _ = rows.state_from_row(dict(zip(result.column_names, values)))
+            self._remember(state.appeal_id, state, ref)
+
+    def _remember(self, appeal_id: str, state: AppealState, ref: str) -> None:
+        self.cache[appeal_id] = (state, ref)
+        self.cache.move_to_end(appeal_id)
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+
+    def write(self, records: list[Record]) -> int:
+        """Project a batch; returns the number of events written."""
+        if not records:
+            return 0
+        now = datetime.now(timezone.utc)
+        decoded = [(r, codec.decode(r.value)) for r in records]
+        self._load(e["appeal_id"] for _, e in decoded)
+        event_rows: list[list[Any]] = []
+        changed: dict[str, tuple[AppealState, str]] = {}
+        for record, event in decoded:
+            event_rows.append(rows.event_row(event, record.topic, record.partition, record.offset, now, self.key))
+            appeal_id = event["appeal_id"]
+            state, ref = self.cache.get(appeal_id, (None, ""))
+            if state is not None and event["sequence"] <= state.sequence:
+                continue
+            if state is None and event["event_type"] != "filed":
+                continue  # an appeal whose filing this projection never saw; verify reports it
+            new_state = evolve(state, event)
+            ref = ref or rows.citizen_ref_of(event, self.key)
+            self._remember(appeal_id, new_state, ref)
+            changed[appeal_id] = (new_state, ref)
+        self.db.insert("appeal_events", event_rows, column_names=rows.EVENT_COLUMNS)
+        if changed:
+            state_rows = [rows.state_row(s, ref, rows.response_working_days(s)) for s, ref in changed.values()]
+            self.db.insert("appeals", state_rows, column_names=rows.STATE_COLUMNS)
+        self.events_written += len(event_rows)
+        return len(event_rows)
