@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -58,7 +59,8 @@ def redact(dsn: str) -> str:
 
 def statements(path: Path) -> list[str]:
     text = "\n".join(line for line in path.read_text().splitlines() if not line.strip().startswith("--"))
-    return [s.strip() for s in text.split(";") if s.strip()]
+    # Statements end with a semicolon at the end of a line (a ";" inside a string stays put).
+    return [s.strip() for s in re.split(r";[ \t]*$", text, flags=re.MULTILINE) if s.strip()]
 
 
 def migration_files() -> list[tuple[int, Path]]:

@@ -66,7 +66,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     (settings.DATA_DIR / "worker").mkdir(parents=True, exist_ok=True)
     from projections.clickhouse import client, in_db_thread, migrate
 
-    from . import api, ledger, projector  # noqa: F401  (registers the agents, tasks and web views)
+    from . import api, deadlines, ledger, projector  # noqa: F401  (registers the agents, timers and web views)
 
     # Tables exist before the first query or batch; chDB is used from its one thread only.
     for name in in_db_thread_sync(in_db_thread, lambda: migrate(client())):

@@ -50,7 +50,8 @@ class WorkerProcess:
     @property
     def env(self) -> dict[str, str]:
         return dict(os.environ, TYNDAU_KAFKA=self.bootstrap, TYNDAU_DATA_DIR=str(self.data_dir),
-                    TYNDAU_HTTP_PORT=str(self.http_port), TYNDAU_APP_ID=self.app_id)
+                    TYNDAU_HTTP_PORT=str(self.http_port), TYNDAU_APP_ID=self.app_id,
+                    TYNDAU_DEADLINE_CHECK_SECONDS="1", TYNDAU_ESCALATE_AFTER_WORKING_DAYS="5")
 
     def start(self, ready_timeout: float = 120.0) -> "WorkerProcess":
         self.data_dir.mkdir(parents=True, exist_ok=True)

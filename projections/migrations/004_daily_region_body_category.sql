@@ -11,8 +11,8 @@ SELECT
     countIf(on_time)                                              AS answered_on_time,
     countIf(status IN ('open', 'escalated') AND due_on < today()) AS overdue,
     countIf(escalations > 0)                                      AS escalated,
-    countIf(rated)                                                AS rated,
-    countIf(satisfied = false)                                    AS dissatisfied,
+    countIf(ratings > 0)                                                AS rated,
+    countIf(ratings > 0 AND satisfied = false)                                    AS dissatisfied,
     quantilesExactInclusive(0.5, 0.9)(response_working_days)      AS response_working_days_p50_p90
 FROM appeals FINAL
 GROUP BY day, region, body, category

@@ -59,6 +59,7 @@ class AppealState:
     overdue_on: date | None = None      # the deadline already reported overdue
     escalations: int = 0
     rated: bool = False                 # the current answer has been rated
+    ratings: int = 0                    # ratings ever given; satisfied/score are the last one's
     satisfied: bool | None = None
     score: int | None = None
     reopened: int = 0
@@ -249,7 +250,7 @@ def _apply_escalated(s: AppealState, e: dict, p: dict) -> AppealState:
 
 
 def _apply_rated(s: AppealState, e: dict, p: dict) -> AppealState:
-    return replace(s, rated=True, satisfied=p["satisfied"], score=p["score"])
+    return replace(s, rated=True, ratings=s.ratings + 1, satisfied=p["satisfied"], score=p["score"])
 
 
 def _apply_withdrawn(s: AppealState, e: dict, p: dict) -> AppealState:

@@ -1,0 +1,35 @@
+"""Which deadline commands an appeal calls for on a given day: overdue, then (by policy) escalation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from .appeal import ESCALATED, OPEN, AppealState
+from .calendar import working_days_between
+
+
+def overdue_command_id(state: AppealState) -> str:
+    # One id per appeal and deadline: the ledger appends it once, however often it is sent.
+    return f"overdue:{state.appeal_id}:{state.due_on.isoformat()}"
+
+
+def escalation_command_id(state: AppealState) -> str:
+    return f"escalate-overdue:{state.appeal_id}:{state.due_on.isoformat()}"
+
+
+def deadline_commands(state: AppealState, now: datetime, escalate_after_working_days: int = 0) -> list[dict[str, Any]]:
+    """Commands to send for this appeal at `now` (an aware local time): none while it is on time."""
+    today: date = now.date()
+    if state.status not in (OPEN, ESCALATED) or today <= state.due_on:
+        return []
+    base = {"appeal_id": state.appeal_id, "at": now.isoformat()}
+    if state.overdue_on != state.due_on:
+        return [dict(base, type="overdue", command_id=overdue_command_id(state))]
+    if (escalate_after_working_days > 0 and state.status == OPEN
+            and working_days_between(state.due_on, today) >= escalate_after_working_days):
+        return [dict(base, type="escalate", command_id=escalation_command_id(state), reason="overdue", by="system")]
+    return []
+
+
+

@@ -1,0 +1,52 @@
+"""The deadline watcher's decisions: overdue once per deadline, escalation by policy."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from streams.domain.appeal import decide, evolve
+from streams.domain.chain import seal
+from streams.domain.commands import parse_command
+from streams.domain.deadlines import deadline_commands
+from tests.streams.domain.test_appeal import NOW, build
+
+KZ = timezone(timedelta(hours=5))
+
+
+def apply(state, command):
+    return evolve(state, seal(decide(state, parse_command(command), NOW)))
+
+
+def test_nothing_before_or_on_the_due_date():
+    state, _ = build(["file"])                      # due 2021-03-26
+    assert deadline_commands(state, datetime(2021, 3, 26, 23, tzinfo=KZ)) == []
+
+
+def test_overdue_once_then_escalation_after_n_working_days():
+    state, _ = build(["file"])
+    first = datetime(2021, 3, 29, 9, tzinfo=KZ)
+    [overdue] = deadline_commands(state, first, escalate_after_working_days=3)
+    assert overdue["type"] == "overdue" and overdue["command_id"] == "overdue:A-1:2021-03-26"
+    assert deadline_commands(state, first + timedelta(minutes=1), 3)[0]["command_id"] == overdue["command_id"]
+    state = apply(state, overdue)
+    # 29, 30, 31 March are the 1st-3rd working days after the due date.
+    assert deadline_commands(state, datetime(2021, 3, 30, 9, tzinfo=KZ), 3) == []
+    [escalate] = deadline_commands(state, datetime(2021, 3, 31, 9, tzinfo=KZ), 3)
+    assert escalate["type"] == "escalate" and escalate["reason"] == "overdue" and escalate["by"] == "system"
+    state = apply(state, escalate)
+    assert deadline_commands(state, datetime(2021, 4, 30, 9, tzinfo=KZ), 3) == []
+    assert deadline_commands(state, datetime(2021, 4, 30, 9, tzinfo=KZ), 0) == []
+
+
+def test_answered_and_withdrawn_appeals_are_never_overdue():
+    for path in (["file", "answer"], ["file", "withdraw"]):
+        state, _ = build(path)
+        assert deadline_commands(state, datetime(2022, 1, 10, 9, tzinfo=KZ), 3) == []
+
+
+def test_an_extension_gives_a_new_deadline_to_watch():
+    state, _ = build(["file"])
+    state = apply(state, deadline_commands(state, datetime(2021, 3, 29, 9, tzinfo=KZ))[0])
+    state = apply(state, {"type": "extend", "command_id": "x", "appeal_id": "A-1", "at": "2021-03-29T10:00:00+05:00", "until": "2021-04-20"})
+    assert deadline_commands(state, datetime(2021, 4, 20, 18, tzinfo=KZ)) == []
+    assert deadline_commands(state, datetime(2021, 4, 21, 9, tzinfo=KZ))[0]["command_id"] == "overdue:A-1:2021-04-20"
