@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install system-deps kafka-jars broker-start broker-stop clean
+.PHONY: demo test install system-deps test-deps kafka-jars broker-start broker-stop clean
 
 demo: install kafka-jars
 	$(BIN)/tyndau up
 
-test: install kafka-jars
+test: install kafka-jars test-deps
 	bash .ci/pytest.sh
 
 install: system-deps $(STAMP)
@@ -27,6 +27,12 @@ system-deps:
 	@command -v java >/dev/null && command -v mvn >/dev/null || { \
 	  echo "installing a JDK and Maven (apt-get)…"; \
 	  apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
+
+# The dashboard's browser test drives Debian's Chromium (no browser download).
+test-deps:
+	@command -v chromium >/dev/null || { \
+	  echo "installing chromium for the dashboard test (apt-get)…"; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 # Apache Kafka's jars from Maven Central, pinned in deploy/kafka/pom.xml, cached in .cache/ (once).
 kafka-jars: install

@@ -18,12 +18,15 @@ def local_today() -> date:
     return (datetime.now(timezone.utc) + timedelta(hours=settings.LOCAL_UTC_OFFSET_HOURS)).date()
 
 
+def _period(date_from: date | None, date_to: date | None, today: date | None) -> dict[str, Any]:
+    return {"from": date_from or date(1970, 1, 1), "to": date_to or date(2149, 6, 1), "today": today or local_today()}
+
+
 def ranking(by: str, date_from: date | None = None, date_to: date | None = None, today: date | None = None,
-            db=None) -> list[dict[str, Any]]:
+            db=None, region: str = "") -> list[dict[str, Any]]:
     if by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}; got {by!r}")
-    parameters = {"by": by, "from": date_from or date(1970, 1, 1), "to": date_to or date(2149, 6, 1),
-                  "today": today or local_today()}
+    parameters = {"by": by, "region": region, **_period(date_from, date_to, today)}
     out = []
     for row in run_query("ranking", parameters, db):
         row = {name: row[name] for name in FIELDS}
@@ -31,3 +34,24 @@ def ranking(by: str, date_from: date | None = None, date_to: date | None = None,
             row[name] = int(row[name])
         out.append(row)
     return out
+
+
+def kpis(date_from: date | None = None, date_to: date | None = None, today: date | None = None, db=None) -> dict[str, Any]:
+    [row] = run_query("kpis", _period(date_from, date_to, today), db)
+    return {k: int(v) if k in ("filed", "answered", "rated", "escalated", "overdue") else v for k, v in row.items()}
+
+
+def trend(days: int = 60, date_to: date | None = None, db=None) -> list[dict[str, Any]]:
+    if date_to is None:
+        [latest] = run_query("latest_day", {}, db)
+        date_to = latest["day"] if latest["appeals"] else local_today()
+    return [{"day": r["day"].isoformat(), "filed": int(r["filed"]), "answered": int(r["answered"])}
+            for r in run_query("trend", {"days": days, "to": date_to}, db)]
+
+
+def escalations(limit: int = 20, db=None) -> list[dict[str, Any]]:
+    return run_query("escalations", {"limit": limit}, db)
+
+
+def overdue(limit: int = 20, today: date | None = None, db=None) -> list[dict[str, Any]]:
+    return run_query("overdue", {"limit": limit, "today": today or local_today()}, db)

@@ -4,6 +4,8 @@
     POST /v1/commands/{type}     the same, with the type taken from the path
     GET  /v1/outcomes/{command_id}   the outcome of a recent command
     GET  /v1/ranking?by=region|body|category&from=DATE&to=DATE   the listening-akimat ranking
+    GET  /v1/kpis, /v1/trend, /v1/escalations, /v1/overdue   the dashboard's figures
+    GET  /                       the live dashboard
     GET  /openapi.json           the OpenAPI 3.1 description, generated from the command format
     GET  /health
 """
@@ -14,12 +16,15 @@ import asyncio
 import json
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from faust.web import Request, Response, View
 
 from . import settings
 from .app import app
+from .domain.regions import REGIONS
+from .jsonable import jsonable
 from .domain.commands import CITIZEN_FIELDS, COMMAND_FIELDS, COMMON_FIELDS, Field
 from .outcomes import OutcomeReader, OutcomeWaiter
 from .topics import commands_topic
@@ -102,22 +107,106 @@ class Outcomes(View):
         return self.json(outcome.as_json())
 
 
+def _dates(request: Request) -> dict[str, date | None]:
+    return {name: date.fromisoformat(request.query[name]) if request.query.get(name) else None
+            for name in ("from", "to", "today")}
+
+
+def _limit(request: Request) -> int:
+    return max(1, min(int(request.query.get("limit", "20")), 1000))
+
+
+async def _answer(view: View, request: Request, compute) -> Response:
+    """Run a projection query in the engine's thread; bad parameters are a 400 that says why."""
+    from projections.clickhouse import in_db_thread
+
+    try:
+        call = compute(request)
+    except (ValueError, KeyError) as error:
+        return view.json({"error": str(error)}, status=400)
+    try:
+        return view.json(jsonable(await in_db_thread(call)))
+    except Exception as error:  # the engine's errors reach the caller as JSON, not an HTML 500
+        return view.json({"error": f"query failed: {error}"}, status=500)
+
+
 @app.page("/v1/ranking")
 class Ranking(View):
     async def get(self, request: Request) -> Response:
-        from projections.clickhouse import in_db_thread
         from projections.ranking import GROUPINGS, ranking
 
-        try:
-            by = request.query.get("by", "region")
+        def compute(r: Request):
+            by = r.query.get("by", "region")
             if by not in GROUPINGS:
                 raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
-            dates = {name: date.fromisoformat(request.query[name]) if request.query.get(name) else None
-                     for name in ("from", "to", "today")}
-        except ValueError as error:
-            return self.json({"error": str(error)}, status=400)
-        rows = await in_db_thread(lambda: ranking(by, dates["from"], dates["to"], dates["today"]))
-        return self.json(rows)
+            d = _dates(r)
+            return lambda: ranking(by, d["from"], d["to"], d["today"], region=r.query.get("region", ""))
+        return await _answer(self, request, compute)
+
+
+@app.page("/v1/kpis")
+class Kpis(View):
+    async def get(self, request: Request) -> Response:
+        from projections.ranking import kpis
+
+        def compute(r: Request):
+            d = _dates(r)
+            return lambda: kpis(d["from"], d["to"], d["today"])
+        return await _answer(self, request, compute)
+
+
+@app.page("/v1/trend")
+class Trend(View):
+    async def get(self, request: Request) -> Response:
+        from projections.ranking import trend
+
+        def compute(r: Request):
+            days, d = max(1, min(int(r.query.get("days", "60")), 3650)), _dates(r)
+            return lambda: trend(days, d["to"])
+        return await _answer(self, request, compute)
+
+
+@app.page("/v1/escalations")
+class Escalations(View):
+    async def get(self, request: Request) -> Response:
+        from projections.ranking import escalations
+        return await _answer(self, request, lambda r: (lambda: escalations(_limit(r))))
+
+
+@app.page("/v1/overdue")
+class Overdue(View):
+    async def get(self, request: Request) -> Response:
+        from projections.ranking import overdue
+
+        def compute(r: Request):
+            limit, d = _limit(r), _dates(r)
+            return lambda: overdue(limit, d["today"])
+        return await _answer(self, request, compute)
+
+
+DASHBOARD = Path(__file__).resolve().parent / "dashboard"
+STATIC_TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "text/html"}
+
+
+@app.page("/")
+class Dashboard(View):
+    async def get(self, request: Request) -> Response:
+        return self.html((DASHBOARD / "index.html").read_text(encoding="utf-8"))
+
+
+@app.page("/static/{name}")
+class Static(View):
+    async def get(self, request: Request, name: str) -> Response:
+        path = DASHBOARD / name
+        if "/" in name or path.suffix not in STATIC_TYPES or not path.is_file():
+            return self.json({"error": f"no such file {name}"}, status=404)
+        return self.bytes(path.read_bytes(), content_type=STATIC_TYPES[path.suffix])
+
+
+@app.page("/v1/regions")
+class Regions(View):
+    async def get(self, request: Request) -> Response:
+        return self.json(REGIONS)
 
 
 @app.page("/openapi.json")

@@ -40,6 +40,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     worker = None
     try:
         ensure_topics(broker.bootstrap)
+        print(f"dashboard:  http://{settings.HTTP_HOST}:{args.http_port}/", flush=True)
         print(f"intake API: http://{settings.HTTP_HOST}:{args.http_port}/v1/commands  (OpenAPI: /openapi.json)", flush=True)
         print("press Ctrl-C to stop", flush=True)
         worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", args.loglevel], env=env)

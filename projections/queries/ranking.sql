@@ -1,4 +1,4 @@
--- The listening-akimat ranking: appeals received in [from, to], grouped by {by}.
+-- The listening-akimat ranking: appeals received in [from, to] (optionally of one region), grouped by {by}.
 SELECT
     {by:Identifier}                                                    AS key,
     count()                                                            AS filed,
@@ -13,5 +13,6 @@ SELECT
     quantileExactInclusive(0.5)(response_working_days)                 AS median_response_working_days
 FROM appeals FINAL
 WHERE received_on BETWEEN {from:Date} AND {to:Date}
+  AND ({region:String} = '' OR region = {region:String})
 GROUP BY key
 ORDER BY response_rate DESC, on_time_rate DESC, key ASC

@@ -1,0 +1,2 @@
+-- The last day of receipt in the data (the dashboard's trend ends there).
+SELECT max(received_on) AS day, count() AS appeals FROM appeals FINAL

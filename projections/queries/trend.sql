@@ -1,0 +1,16 @@
+-- Appeals received and answered per day over the last {days} days of data up to {to}.
+WITH filed AS (
+    SELECT received_on AS day, count() AS n FROM appeals FINAL
+    WHERE received_on BETWEEN {to:Date} - {days:UInt16} AND {to:Date} GROUP BY day
+), answered AS (
+    SELECT answered_on AS day, count() AS n FROM appeals FINAL
+    WHERE answered_on BETWEEN {to:Date} - {days:UInt16} AND {to:Date} GROUP BY day
+)
+SELECT day, sum(f) AS filed, sum(a) AS answered
+FROM (
+    SELECT day, n AS f, 0 AS a FROM filed
+    UNION ALL
+    SELECT assumeNotNull(day) AS day, 0 AS f, n AS a FROM answered
+)
+GROUP BY day
+ORDER BY day
