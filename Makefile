@@ -6,13 +6,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install system-deps test-deps kafka-jars broker-start broker-stop clean
+.PHONY: demo test bench install system-deps test-deps kafka-jars broker-start broker-stop clean
 
 demo: install kafka-jars
 	$(BIN)/tyndau up
 
 test: install kafka-jars test-deps
 	bash .ci/pytest.sh
+
+# Benchmarks (not tests): figures go to bench/results/latest.json and latest.md.
+bench: install kafka-jars
+	$(BIN)/python -m bench.freshness
 
 install: system-deps $(STAMP)
 

@@ -60,7 +60,11 @@ class ProjectionWriter:
             return 0
         now = datetime.now(timezone.utc)
         decoded = [(r, codec.decode(r.value)) for r in records]
-        self._load(e["appeal_id"] for _, e in decoded)
+        # Appeals whose first event here is their filing are new: only the others are looked up.
+        first_sequence: dict[str, int] = {}
+        for _, e in decoded:
+            first_sequence.setdefault(e["appeal_id"], e["sequence"])
+        self._load(a for a, seq in first_sequence.items() if seq > 1)
         event_rows: list[list[Any]] = []
         changed: dict[str, tuple[AppealState, str]] = {}
         for record, event in decoded:

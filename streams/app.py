@@ -35,6 +35,10 @@ app = TyndauApp(
     topic_replication_factor=settings.REPLICATION,
     table_standby_replicas=0,
     producer_acks=-1,
+    # A few milliseconds of linger lets the producer fill batches instead of sending one record per request.
+    producer_linger=0.005,
+    broker_max_poll_records=5000,
+    stream_buffer_maxsize=20000,
     # A worker that dies is noticed within 10 s, so its partitions move (or return) quickly.
     broker_session_timeout=10.0,
     broker_heartbeat_interval=2.0,

@@ -6,10 +6,11 @@ Exactly one outcome per command, across crashes, without Kafka transactions:
 - commands, events and rejections are co-partitioned: command partition p writes only to
   partition p of appeals.events and appeals.rejected, each record naming its command's offset
   (the `tyndau-command` header on events, source_offset in rejections);
-- within a partition outcomes become durable in command order (the idempotent producer keeps
-  one topic's order; a rejection waits for the events before it and is itself awaited), so
-  after recovery every command at or below the highest recorded offset has its outcome on the
-  log, and a re-delivered one is skipped rather than judged again against a later state;
+- commands are judged in batches; a batch's rejections are written and acknowledged before
+  its events are sent, so a durable event implies every earlier rejection is durable too;
+- on recovery, commands up to the last event's command offset, and those named by the
+  rejections after it, have their outcome on the log: a re-delivered one is skipped rather
+  than judged again against a later state; every other command is judged (again);
 - a command re-sent by a client with a used command id gets `duplicate_command`.
 """
 
@@ -47,11 +48,12 @@ def _header(headers: Any, name: str) -> bytes | None:
 
 class AppealLedgerTable(faust.Table):
     """appeal id → AppealState, recovered by folding appeals.events (this table's changelog),
-    and per command partition the highest command offset whose outcome is on the log."""
+    and, per command partition, which command offsets already have their outcome on the log."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.judged_upto: dict[int, int] = {}
+        self.judged_upto: dict[int, int] = {}       # every command up to here is judged
+        self.judged_beyond: dict[int, set[int]] = {}  # and these later ones (rejections after the last event)
 
     def apply_changelog_batch(self, batch) -> None:
         for record in batch:
@@ -66,15 +68,16 @@ class AppealLedgerTable(faust.Table):
     async def on_recovery_completed(self, active_tps, standby_tps) -> None:
         await super().on_recovery_completed(active_tps, standby_tps)
         partitions = sorted(tp.partition for tp in active_tps if tp.topic == settings.EVENTS_TOPIC)
-        for partition, offset in (await last_rejected_offsets(partitions)).items():
-            self.judged(partition, offset)
+        after = {p: self.judged_upto.get(p, -1) for p in partitions}
+        for partition, offsets in (await rejected_command_offsets_after(after)).items():
+            self.judged_beyond[partition] = offsets
 
     def judged(self, partition: int, offset: int) -> None:
         if offset > self.judged_upto.get(partition, -1):
             self.judged_upto[partition] = offset
 
     def already_judged(self, partition: int, offset: int) -> bool:
-        return offset <= self.judged_upto.get(partition, -1)
+        return offset <= self.judged_upto.get(partition, -1) or offset in self.judged_beyond.get(partition, ())
 
     def state_of(self, appeal_id: str) -> AppealState | None:
         return self.data.get(appeal_id)
@@ -90,24 +93,40 @@ appeal_id_to_state: AppealLedgerTable = app.tables.add(
 )
 
 
-async def last_rejected_offsets(partitions: list[int]) -> dict[int, int]:
-    """Command offset named by the last rejection in each partition of appeals.rejected."""
-    if not partitions:
+async def rejected_command_offsets_after(after: dict[int, int], chunk: int = 1000) -> dict[int, set[int]]:
+    """Per partition, the command offsets named by rejections for commands after `after[p]`.
+
+    Rejections are written in command order, so this reads each partition of appeals.rejected
+    backwards, a chunk at a time, until it reaches a rejection at or before `after[p]`.
+    """
+    if not after:
         return {}
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.KAFKA_BOOTSTRAP, group_id=None, enable_auto_commit=False)
     await consumer.start()
+    found: dict[int, set[int]] = {p: set() for p in after}
     try:
-        tps = [TopicPartition(settings.REJECTED_TOPIC, p) for p in partitions]
+        tps = [TopicPartition(settings.REJECTED_TOPIC, p) for p in after]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
-        found: dict[int, int] = {}
+        starts = await consumer.beginning_offsets(tps)
         for tp in tps:
-            if ends[tp] == 0:
-                continue
-            consumer.seek(tp, ends[tp] - 1)
-            record = await consumer.getone(tp)
-            rejected = codec.decode(record.value)
-            found[rejected["source_partition"]] = rejected["source_offset"]
+            stop, reached = ends[tp], False
+            while stop > starts[tp] and not reached:
+                begin = max(starts[tp], stop - chunk)
+                consumer.seek(tp, begin)
+                position = begin
+                while position < stop:
+                    records = (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
+                    for record in records:
+                        if record.offset >= stop:
+                            break
+                        rejected = codec.decode(record.value)
+                        if rejected["source_offset"] > after[tp.partition]:
+                            found[tp.partition].add(rejected["source_offset"])
+                        else:
+                            reached = True
+                        position = record.offset + 1
+                stop = begin
         return found
     finally:
         await consumer.stop()
@@ -169,23 +188,30 @@ def _on_sent(fut: Any) -> None:
 
 @app.agent(commands_topic)
 async def append_appeal_events(stream):
-    last_event_sent: dict[int, Any] = {}
-    async for record in stream.events():
-        message, partition = record.message, record.message.partition
-        if appeal_id_to_state.already_judged(partition, message.offset):
-            continue  # re-delivered after a restart: its outcome is already on the log
-        event, rejected = judge(message, datetime.now(timezone.utc))
-        if event is not None:
-            appeal_id_to_state.remember(event["appeal_id"], evolve(appeal_id_to_state.state_of(event["appeal_id"]), event))
-            fut = await events_topic.send(key=event["appeal_id"].encode(), value=codec.encode_event(event), partition=partition,
-                                          headers={SOURCE_HEADER: f"{partition}:{message.offset}".encode()})
-            fut.add_done_callback(_on_sent)
-            last_event_sent[partition] = fut
-        else:
-            if partition in last_event_sent:
-                await last_event_sent.pop(partition)
+    async for batch in stream.take_events(settings.LEDGER_BATCH, within=settings.LEDGER_BATCH_SECONDS):
+        now = datetime.now(timezone.utc)
+        events, rejections = [], []
+        for record in batch:
+            message, partition = record.message, record.message.partition
+            if appeal_id_to_state.already_judged(partition, message.offset):
+                continue  # re-delivered after a restart: its outcome is already on the log
+            event, rejected = judge(message, now)
+            if event is not None:
+                appeal_id_to_state.remember(event["appeal_id"], evolve(appeal_id_to_state.state_of(event["appeal_id"]), event))
+                events.append((partition, message.offset, event))
+            else:
+                rejections.append((partition, rejected))
+            appeal_id_to_state.judged(partition, message.offset)
+        # Rejections first, acknowledged, then the events: a durable event implies the
+        # rejections judged before it are durable (see the module's docstring).
+        pending = []
+        for partition, rejected in rejections:
             key = rejected["appeal_id"].encode() if rejected["appeal_id"] else None
-            fut = await rejected_topic.send(key=key, value=codec.encode(codec.REJECTION, rejected), partition=partition)
+            pending.append(await rejected_topic.send(key=key, value=codec.encode(codec.REJECTION, rejected), partition=partition))
+        for fut in pending:
             fut.add_done_callback(_on_sent)
             await fut
-        appeal_id_to_state.judged(partition, message.offset)
+        for partition, offset, event in events:
+            fut = await events_topic.send(key=event["appeal_id"].encode(), value=codec.encode_event(event), partition=partition,
+                                          headers={SOURCE_HEADER: f"{partition}:{offset}".encode()})
+            fut.add_done_callback(_on_sent)

@@ -61,3 +61,6 @@ LOCAL_UTC_OFFSET_HOURS = _int("TYNDAU_UTC_OFFSET_HOURS", 5)
 DEADLINE_CHECK_SECONDS = float(_env("TYNDAU_DEADLINE_CHECK_SECONDS", "30"))
 # Escalate to the centre by `system` this many working days after an unanswered deadline (0 = never).
 ESCALATE_AFTER_WORKING_DAYS = _int("TYNDAU_ESCALATE_AFTER_WORKING_DAYS", 0)
+# The ledger judges commands in batches of at most this many, or what arrived within this many seconds.
+LEDGER_BATCH = _int("TYNDAU_LEDGER_BATCH", 2000)
+LEDGER_BATCH_SECONDS = float(_env("TYNDAU_LEDGER_BATCH_SECONDS", "0.02"))

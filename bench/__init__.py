@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure tyndau and write their figures to bench/results/."""
