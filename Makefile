@@ -26,17 +26,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-# Java 17+ and Maven run the broker and fetch its jars; install them from Debian when missing.
+# Java 17+ and Maven run the broker and fetch its jars; the DejaVu fonts print Kazakh and Russian
+# in court dossiers. Installed from Debian when missing.
 system-deps:
-	@command -v java >/dev/null && command -v mvn >/dev/null || { \
-	  echo "installing a JDK and Maven (apt-get)…"; \
-	  apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
+	@command -v java >/dev/null && command -v mvn >/dev/null && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || { \
+	  echo "installing a JDK, Maven and the DejaVu fonts (apt-get)…"; \
+	  apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless maven fonts-dejavu-core >/dev/null; }
 
-# The dashboard's browser test drives Debian's Chromium (no browser download).
+# The dashboard's browser test drives Debian's Chromium (no browser download); the dossier
+# test reads its PDF back with poppler's pdftotext and pdftoppm.
 test-deps:
-	@command -v chromium >/dev/null || { \
-	  echo "installing chromium for the dashboard test (apt-get)…"; \
-	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
+	  echo "installing chromium and poppler-utils for the tests (apt-get)…"; \
+	  apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 # Apache Kafka's jars from Maven Central, pinned in deploy/kafka/pom.xml, cached in .cache/ (once).
 kafka-jars: install

@@ -93,6 +93,12 @@ def migrate(db=None) -> list[str]:
     return applied
 
 
+def truncate_projections(db=None) -> None:
+    db = db or client()
+    for statement in statements(HERE / "maintenance" / "truncate.sql"):
+        db.command(statement)
+
+
 @lru_cache(maxsize=None)
 def named_query(name: str) -> str:
     path = QUERIES / f"{name}.sql"

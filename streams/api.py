@@ -6,6 +6,8 @@
     GET  /v1/ranking?by=region|body|category&from=DATE&to=DATE   the listening-akimat ranking
     GET  /v1/kpis, /v1/trend, /v1/escalations, /v1/overdue   the dashboard's figures
     GET  /                       the live dashboard
+    GET  /v1/appeals/{id}/history?as_of=TIME   an appeal's events from the ledger, chain checked
+    POST /v1/admin/rebuild, GET /v1/admin/rebuild   rebuild the projections from offset 0
     GET  /openapi.json           the OpenAPI 3.1 description, generated from the command format
     GET  /health
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from faust.web import Request, Response, View
 
 from . import settings
 from .app import app
+from .audit import LogReader, appeal_history
 from .domain.regions import REGIONS
 from .jsonable import jsonable
 from .domain.commands import CITIZEN_FIELDS, COMMAND_FIELDS, COMMON_FIELDS, Field
@@ -207,6 +210,58 @@ class Static(View):
 class Regions(View):
     async def get(self, request: Request) -> Response:
         return self.json(REGIONS)
+
+
+log_reader = LogReader()
+
+
+@app.page("/v1/appeals/{appeal_id}/history")
+class History(View):
+    async def get(self, request: Request, appeal_id: str) -> Response:
+        from projections.clickhouse import in_db_thread, run_query
+
+        try:
+            as_of = datetime.fromisoformat(request.query["as_of"]) if request.query.get("as_of") else None
+            if as_of is not None and as_of.tzinfo is None:
+                raise ValueError("as_of needs a UTC offset, e.g. 2021-03-10T12:00:00+06:00")
+        except ValueError as error:
+            return self.json({"error": f"as_of: {error}"}, status=400)
+        lineage = await in_db_thread(run_query, "history", {"appeal_id": appeal_id})
+        document = await appeal_history(appeal_id, lineage, log_reader, as_of=as_of,
+                                        personal=request.query.get("personal") == "true")
+        if document is None:
+            return self.json({"error": f"no appeal {appeal_id} in the projection (not filed, or not yet projected)"}, status=404)
+        return self.json(document)
+
+
+@app.page("/v1/query/{name}")
+class NamedQuery(View):
+    """Named read-only queries from projections/queries, for CLI tools while this worker owns chDB."""
+
+    async def post(self, request: Request, name: str) -> Response:
+        from projections.clickhouse import QUERIES, in_db_thread, run_query
+
+        if not (QUERIES / f"{name}.sql").is_file() or "/" in name:
+            return self.json({"error": f"no query named {name}"}, status=404)
+        parameters = json.loads(await request.read() or b"{}")
+        try:
+            rows = await in_db_thread(run_query, name, parameters)
+        except Exception as error:  # reported to the caller as JSON
+            return self.json({"error": f"query {name} failed: {error}"}, status=400)
+        return self.json(jsonable(rows))
+
+
+@app.page("/v1/admin/rebuild")
+class Rebuild(View):
+    async def post(self, request: Request) -> Response:
+        from .projector import rebuild_status, request_rebuild
+        if not request_rebuild():
+            return self.json({"error": "a rebuild is already running", **rebuild_status()}, status=409)
+        return self.json(rebuild_status(), status=202)
+
+    async def get(self, request: Request) -> Response:
+        from .projector import rebuild_status
+        return self.json(rebuild_status())
 
 
 @app.page("/openapi.json")
