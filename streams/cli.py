@@ -64,10 +64,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .kafka_admin import ensure_topics
 
     ensure_topics()
+    from .schemas_topic import publish_schemas_sync
+
+    publish_schemas_sync()
     (settings.DATA_DIR / "worker").mkdir(parents=True, exist_ok=True)
     from projections.clickhouse import client, in_db_thread, migrate
 
-    from . import api, deadlines, ledger, projector  # noqa: F401  (registers the agents, timers and web views)
+    from . import api, deadlines, ledger, projector, public_feed  # noqa: F401  (registers the agents, tasks and web views)
 
     # Tables exist before the first query or batch; chDB is used from its one thread only.
     for name in in_db_thread_sync(in_db_thread, lambda: migrate(client())):
@@ -323,6 +326,46 @@ def cmd_dossier(args: argparse.Namespace) -> int:
     return 0 if history["chain_ok"] else 1
 
 
+def cmd_tail(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .consumer import subscribe
+    from .jsonable import jsonable
+
+    async def run() -> None:
+        shown = 0
+        async for record in subscribe(args.topic, from_beginning=args.from_beginning):
+            value = record.value
+            if args.region and value.get("region") != args.region:
+                continue
+            if args.format == "json":
+                print(json.dumps(jsonable(value), ensure_ascii=False), flush=True)
+            else:
+                kind = value.get("event_type") or value.get("reason")
+                print(f"{record.partition}:{record.offset:<8} {value.get('appeal_id') or '—':<28} {value.get('sequence', ''):>3} "
+                      f"{kind:<18} {value.get('region', ''):<3} {value.get('body', '')}", flush=True)
+            shown += 1
+            if args.limit and shown >= args.limit:
+                return
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    from .asyncapi import asyncapi_document
+
+    text = json.dumps(asyncapi_document(), indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tyndau", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -409,6 +452,22 @@ def build_parser() -> argparse.ArgumentParser:
     dossier.add_argument("--lang", choices=["kk", "ru"], default="kk")
     dossier.add_argument("--api", default=api_default, help="the worker's HTTP address")
     dossier.set_defaults(func=cmd_dossier)
+
+    tail = sub.add_parser("tail", help="print a topic's events live (an example consumer)",
+                          description="Follow a tyndau topic with the consumer helper (streams/consumer.py) and print each "
+                                      "decoded record; Ctrl-C stops.")
+    tail.add_argument("--topic", default=settings.PUBLIC_TOPIC,
+                      choices=[settings.PUBLIC_TOPIC, settings.EVENTS_TOPIC, settings.REJECTED_TOPIC])
+    tail.add_argument("--region", help="only this region (KATO code, e.g. 75)")
+    tail.add_argument("--from-beginning", action="store_true", help="start at the topic's first record, not its end")
+    tail.add_argument("--limit", type=int, default=0, help="stop after this many records")
+    tail.add_argument("--format", choices=["text", "json"], default="text")
+    tail.set_defaults(func=cmd_tail)
+
+    asyncapi = sub.add_parser("asyncapi", help="print the AsyncAPI 3 document of tyndau's topics",
+                              description="Generated from the topic configuration and schemas/; deploy/asyncapi.json is its committed copy.")
+    asyncapi.add_argument("--out", metavar="FILE", help="write it here instead of standard output")
+    asyncapi.set_defaults(func=cmd_asyncapi)
     return parser
 
 

@@ -23,6 +23,8 @@ HEADER_SIZE = 10
 NAMESPACE = "kz.tyndau"
 EVENT = f"{NAMESPACE}.AppealEvent"
 REJECTION = f"{NAMESPACE}.CommandRejected"
+PUBLIC_EVENT = f"{NAMESPACE}.PublicAppealEvent"
+TOP_LEVEL = (EVENT, REJECTION, PUBLIC_EVENT)   # the records messages are written with
 PAYLOAD_RECORDS = {
     "filed": f"{NAMESPACE}.AppealFiled",
     "routed": f"{NAMESPACE}.AppealRouted",
@@ -68,16 +70,14 @@ def load(name: str, directory: Path | None = None) -> Schema:
 def writers() -> dict[bytes, Schema]:
     """Every writer schema this reader can decode, by fingerprint: the current files and released versions."""
     known: dict[bytes, Schema] = {}
-    for name in (EVENT, REJECTION):
+    for name in TOP_LEVEL:
         current = load(name)
         known[current.fingerprint] = current
-    released = settings.SCHEMAS_DIR / "released"
-    if released.is_dir():
-        for version_dir in sorted(p for p in released.iterdir() if p.is_dir()):
-            for name in (EVENT, REJECTION):
-                if schema_path(name, version_dir).exists():
-                    old = load(name, version_dir)
-                    known.setdefault(old.fingerprint, old)
+    for version_dir in released_versions():
+        for name in TOP_LEVEL:
+            if schema_path(name, version_dir).exists():
+                old = load(name, version_dir)
+                known.setdefault(old.fingerprint, old)
     return known
 
 
@@ -90,11 +90,41 @@ def encode(name: str, record: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def encode_event(event: dict[str, Any]) -> bytes:
-    """An AppealEvent; its payload goes to the union branch named by `event_type`."""
+def encode_event(event: dict[str, Any], name: str = EVENT) -> bytes:
+    """An AppealEvent (or PublicAppealEvent); its payload goes to the union branch named by `event_type`."""
     tagged = dict(event)
-    tagged["payload"] = (PAYLOAD_RECORDS[event["event_type"]], event["payload"])
-    return encode(EVENT, tagged)
+    branch = PAYLOAD_RECORDS[event["event_type"]]
+    if name == PUBLIC_EVENT and event["event_type"] == "filed":
+        branch = f"{NAMESPACE}.PublicAppealFiled"
+    tagged["payload"] = (branch, event["payload"])
+    return encode(name, tagged)
+
+
+def released_versions() -> list[Path]:
+    """The folders of released schema versions, oldest first (schemas/released/v1, v2, …)."""
+    released = settings.SCHEMAS_DIR / "released"
+    if not released.is_dir():
+        return []
+    return sorted((p for p in released.iterdir() if p.is_dir() and p.name[1:].isdigit()), key=lambda p: int(p.name[1:]))
+
+
+def _split_names(node: Any) -> Any:
+    """Named types as {"name": "X", "namespace": "a.b"} rather than "a.b.X": the same schema, in the
+    form the AsyncAPI Avro schema (and some tools) accept."""
+    if isinstance(node, list):
+        return [_split_names(n) for n in node]
+    if isinstance(node, dict):
+        out = {k: _split_names(v) for k, v in node.items()}
+        if out.get("type") in ("record", "enum", "fixed") and "." in out.get("name", ""):
+            out["namespace"], out["name"] = out["name"].rsplit(".", 1)
+        return out
+    return node
+
+
+def schema_json(name: str, directory: Path | None = None) -> str:
+    """The full writer schema as JSON, named types inlined: what the schemas topic publishes."""
+    import json
+    return json.dumps(_split_names(avro_schema.load_schema(str(schema_path(name, directory)), _write_hint=False)), sort_keys=True)
 
 
 def split_header(message: bytes) -> tuple[bytes, memoryview]:

@@ -31,6 +31,10 @@ def topic_specs(partitions: int | None = None) -> list[TopicSpec]:
                   "The ledger: Avro AppealEvent, keyed by appeal id, kept forever. Co-partitioned with appeals.commands."),
         TopicSpec(settings.REJECTED_TOPIC, n, {"cleanup.policy": "delete", "retention.ms": UNLIMITED, "retention.bytes": UNLIMITED},
                   "Avro CommandRejected: every command the ledger refused, with the reason."),
+        TopicSpec(settings.PUBLIC_TOPIC, n, {"cleanup.policy": "delete", "retention.ms": UNLIMITED, "retention.bytes": UNLIMITED},
+                  "Avro PublicAppealEvent: the ledger without personal data, for the open-data portal and other agencies."),
+        TopicSpec(settings.SCHEMAS_TOPIC, 1, {"cleanup.policy": "compact", "retention.ms": UNLIMITED},
+                  "Every writer schema ever used, keyed by its CRC-64-AVRO fingerprint (16 hex digits); value: the schema JSON."),
     ]
 
 
@@ -50,7 +54,7 @@ async def _ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
         described = await admin.describe_topics([s.name for s in specs])
         counts = {d["topic"]: len(d["partitions"]) for d in described}
         commands = counts.get(settings.COMMANDS_TOPIC)
-        for other in (settings.EVENTS_TOPIC, settings.REJECTED_TOPIC):
+        for other in (settings.EVENTS_TOPIC, settings.REJECTED_TOPIC, settings.PUBLIC_TOPIC):
             if counts.get(other) != commands:
                 raise SystemExit(
                     f"{settings.COMMANDS_TOPIC} has {commands} partitions but {other} has {counts.get(other)}; "

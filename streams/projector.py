@@ -80,7 +80,8 @@ async def _start_rebuild(consumer: AIOKafkaConsumer) -> None:
     starts = await consumer.beginning_offsets(partitions)
     await in_db_thread(truncate_projections, writer().db)
     writer().cache.clear()
-    await consumer.seek_to_beginning(*partitions)
+    for tp in partitions:
+        consumer.seek(tp, starts[tp])
     _rebuild.update(state="running", events_total=sum(ends[tp] - starts[tp] for tp in partitions), events_done=0,
                     _ends=ends, _starts=starts, _started=time.monotonic(),
                     started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))

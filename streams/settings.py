@@ -46,6 +46,8 @@ KAFKA_CACHE = Path(_env("TYNDAU_KAFKA_CACHE", str(ROOT / ".cache" / "kafka")))
 COMMANDS_TOPIC = "appeals.commands"
 EVENTS_TOPIC = "appeals.events"
 REJECTED_TOPIC = "appeals.rejected"
+PUBLIC_TOPIC = "appeals.public"
+SCHEMAS_TOPIC = "appeals.schemas"
 REQUEST_ID_HEADER = "tyndau-request-id"
 
 # ClickHouse: chdb:///<folder> (embedded, one process per folder) or http(s)://user:password@host:8123/db.

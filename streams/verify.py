@@ -74,7 +74,8 @@ async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None =
         ends = await consumer.end_offsets(partitions)
         starts = await consumer.beginning_offsets(partitions)
         total = sum(ends[tp] - starts[tp] for tp in partitions)
-        await consumer.seek_to_beginning(*partitions)
+        for tp in partitions:
+            consumer.seek(tp, starts[tp])
         remaining = {tp for tp in partitions if ends[tp] > starts[tp]}
         while remaining:
             batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=20000)
@@ -91,7 +92,8 @@ async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None =
                         report.problems.append({"appeal_id": None, "sequence": None, **where, "problem": f"undecodable: {error}"})
                         continue
                     check_event(cursors, event, where, report)
-                if records and records[-1].offset + 1 >= ends[tp]:
+            for tp in list(remaining):
+                if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
             if progress:
                 progress(report.events, total)

@@ -1,0 +1,69 @@
+"""The public feed agent: appeals.events → appeals.public without personal data, exactly once.
+
+Runs in the worker as an app task with its own consumer group (`<app id>-public-feed`): each
+batch is written in one Kafka transaction together with the consumed offsets, so a crash
+neither loses nor repeats a public record (readers use isolation.level=read_committed).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from projections.rows import PERSONAL_FIELDS, citizen_ref_of
+
+from . import codec, settings
+from .app import app
+
+log = logging.getLogger(__name__)
+
+
+def public_event(event: dict[str, Any], key: str) -> dict[str, Any]:
+    """The ledger event as published: the citizen as a pseudonym, free text null, actor as a role only."""
+    payload = dict(event["payload"])
+    if event["event_type"] == "filed":
+        payload = {k: v for k, v in payload.items() if k != "citizen"}
+        payload["citizen_ref"] = citizen_ref_of(event, key)
+    else:
+        for name in PERSONAL_FIELDS.get(event["event_type"], ()):
+            payload[name] = None
+    return {
+        "event_id": event["event_id"], "appeal_id": event["appeal_id"], "sequence": event["sequence"],
+        "event_type": event["event_type"], "occurred_at": event["occurred_at"], "recorded_at": event["recorded_at"],
+        "actor_role": event["actor"]["role"], "region": event["region"], "body": event["body"], "payload": payload,
+        "prev_hash": event["prev_hash"], "hash": event["hash"],
+    }
+
+
+def feed_group() -> str:
+    return f"{settings.APP_ID}-public-feed"
+
+
+@app.task
+async def publish_public_feed() -> None:
+    consumer = AIOKafkaConsumer(settings.EVENTS_TOPIC, bootstrap_servers=settings.KAFKA_BOOTSTRAP, group_id=feed_group(),
+                                enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
+                                session_timeout_ms=10_000, heartbeat_interval_ms=2_000)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP, transactional_id=f"{feed_group()}-producer",
+                                acks="all", enable_idempotence=True, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+            if not batches:
+                continue
+            async with producer.transaction():
+                offsets: dict[TopicPartition, int] = {}
+                for tp, records in batches.items():
+                    for record in records:
+                        event = codec.decode(record.value)
+                        value = codec.encode_event(public_event(event, settings.PSEUDONYM_KEY), codec.PUBLIC_EVENT)
+                        await producer.send(settings.PUBLIC_TOPIC, key=record.key, value=value, partition=tp.partition)
+                    offsets[tp] = records[-1].offset + 1
+                await producer.send_offsets_to_transaction(offsets, feed_group())
+    finally:
+        await producer.stop()
+        await consumer.stop()
