@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
-.venv/bin/pytest -q "$@"
+.venv/bin/pytest -q --durations=8 "$@"
