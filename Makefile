@@ -16,7 +16,7 @@ test: install kafka-jars test-deps
 
 # Benchmarks (not tests): figures go to bench/results/latest.json and latest.md.
 bench: install kafka-jars
-	$(BIN)/python -m bench.freshness
+	$(BIN)/python -m bench.run
 
 install: system-deps $(STAMP)
 

@@ -49,7 +49,7 @@ def record(figures: dict) -> None:
 
 
 @contextmanager
-def running_system(partitions: int = 4, extra_env: dict | None = None):
+def running_system(partitions: int = 4, extra_env: dict | None = None, before_worker=None):
     """A fresh broker and one worker (embedded chDB) in a temporary folder; yields (bootstrap, http base, env)."""
     with tempfile.TemporaryDirectory(prefix="tyndau-bench-") as tmp:
         broker = Broker(Path(tmp) / "kafka", port=free_port())
@@ -57,6 +57,8 @@ def running_system(partitions: int = 4, extra_env: dict | None = None):
         worker = None
         try:
             ensure_topics(broker.bootstrap, partitions)
+            if before_worker is not None:
+                before_worker(broker.bootstrap)
             port = free_port()
             env = dict(os.environ, TYNDAU_KAFKA=broker.bootstrap, TYNDAU_DATA_DIR=str(Path(tmp) / "data"),
                        TYNDAU_HTTP_PORT=str(port), TYNDAU_PARTITIONS=str(partitions), TYNDAU_APP_ID="tyndau-bench",

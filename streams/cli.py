@@ -355,6 +355,45 @@ def cmd_tail(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import date
+
+    from tqdm import tqdm
+
+    from .simulate import commands, line, load_propensities
+
+    try:
+        start = date.fromisoformat(args.start)
+    except ValueError:
+        raise SystemExit(f"--start {args.start!r} is not a date YYYY-MM-DD") from None
+    if args.appeals < 1 or args.days < 1:
+        raise SystemExit("--appeals and --days must be at least 1")
+    bar = tqdm(total=args.appeals, unit=" appeals", desc="simulating", disable=None, file=sys.stderr)
+
+    def generated():
+        for command in commands(args.appeals, args.seed, start, args.days, load_propensities(args.propensities)):
+            if command["type"] == "file":
+                bar.update(1)
+            yield line(command)
+
+    if args.out:
+        written = 0
+        with open(args.out, "w", encoding="utf-8") as out:
+            for text in generated():
+                out.write(text + "\n")
+                written += 1
+        bar.close()
+        print(f"wrote {written} commands for {args.appeals} appeals to {args.out}", file=sys.stderr)
+        return 0
+    from .publish import publish_lines
+
+    report = asyncio.run(publish_lines(enumerate(generated(), 1), wait=args.wait, rate=args.rate))
+    bar.close()
+    print(json.dumps(report.as_json(), ensure_ascii=False))
+    return 2 if report.unanswered else 0
+
+
 def cmd_asyncapi(args: argparse.Namespace) -> int:
     from .asyncapi import asyncapi_document
 
@@ -468,6 +507,20 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Generated from the topic configuration and schemas/; deploy/asyncapi.json is its committed copy.")
     asyncapi.add_argument("--out", metavar="FILE", help="write it here instead of standard output")
     asyncapi.set_defaults(func=cmd_asyncapi)
+
+    simulate = sub.add_parser("simulate", help="generate a national workload of appeal lifecycles (to Kafka or a file)",
+                              description="Appeal lifecycles across the 20 regions (weighted by population) on a simulated "
+                                          "clock: forwarding, extensions, answers, ratings, escalations, withdrawals, reopenings, "
+                                          "with per-region propensities calibrated to DOMAIN.md. The same --seed gives the same commands.")
+    simulate.add_argument("--appeals", type=int, default=10_000, help="how many appeals (default 10000)")
+    simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    simulate.add_argument("--start", default="2024-01-01", help="first day of the simulated period (default 2024-01-01)")
+    simulate.add_argument("--days", type=int, default=365, help="length of the period in days (default 365)")
+    simulate.add_argument("--propensities", metavar="FILE.json", help='per-region overrides, e.g. {"79": {"response": 0.73}}')
+    simulate.add_argument("--out", metavar="FILE.jsonl", help="write JSON Lines for `tyndau publish` instead of sending to Kafka")
+    simulate.add_argument("--rate", type=float, default=0.0, help="commands per second when sending (default 0: as fast as possible)")
+    simulate.add_argument("--wait", type=float, default=60.0, help="seconds to wait for outcomes when sending (default 60)")
+    simulate.set_defaults(func=cmd_simulate)
     return parser
 
 

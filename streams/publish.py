@@ -53,8 +53,9 @@ def read_lines(path: Path) -> Iterable[tuple[int, str]]:
 
 
 async def publish_lines(lines: Iterable[tuple[int, str]], *, bootstrap: str | None = None, wait: float = 30.0,
-                        progress: Callable[[int], None] | None = None) -> PublishReport:
-    """Send every line; with wait > 0, collect outcomes until all are known or none came for `wait` seconds."""
+                        progress: Callable[[int], None] | None = None, rate: float = 0.0) -> PublishReport:
+    """Send every line; with wait > 0, collect outcomes until all are known or none came for `wait` seconds.
+    With rate > 0, send at that many commands per second (a steady stream) instead of as fast as possible."""
     bootstrap = bootstrap or settings.KAFKA_BOOTSTRAP
     report, waiter, line_of = PublishReport(), OutcomeWaiter(keep=0), {}
     reader = OutcomeReader(bootstrap)
@@ -74,9 +75,14 @@ async def publish_lines(lines: Iterable[tuple[int, str]], *, bootstrap: str | No
         last_seen[0] = asyncio.get_running_loop().time()
 
     reading = asyncio.create_task(reader.run(collect)) if wait > 0 else None
+    started = asyncio.get_running_loop().time()
     try:
         sends = []
         for number, line in lines:
+            if rate > 0 and report.sent % 50 == 0:
+                ahead = report.sent / rate - (asyncio.get_running_loop().time() - started)
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
             key, value, command_id = message_for(line)
             request_id = str(uuid.uuid4())
             line_of[request_id] = number
@@ -85,7 +91,7 @@ async def publish_lines(lines: Iterable[tuple[int, str]], *, bootstrap: str | No
             sends.append(await producer.send(settings.COMMANDS_TOPIC, value=value, key=key,
                                              headers=[(settings.REQUEST_ID_HEADER, request_id.encode())]))
             report.sent += 1
-            if len(sends) >= 2000:
+            if len(sends) >= (2000 if rate <= 0 else max(1, int(rate // 10))):
                 await asyncio.gather(*sends)
                 sends.clear()
                 if progress:

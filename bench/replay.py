@@ -1,0 +1,242 @@
+"""Replay, decode ceiling, history and ranking latency, and memory, on a log of ≥ 1,000,000 events.
+
+1. The simulator's commands are judged by the domain code (the ledger's decide/seal) and the
+   resulting events are written straight to appeals.events of a fresh broker.
+2. This process replays the whole log into an empty chDB with the projector's own code path
+   (the consumer loop and ProjectionWriter that `tyndau rebuild` uses): replay_events_per_s.
+3. The same messages, already in memory, are decoded with plain fastavro: decode_events_per_s.
+4. Synthetic rows bring the event log table to ≥ 10,000,000 rows and the appeals table to
+   ≥ 1,000,000; then one appeal's history (lineage query + reading its events from Kafka +
+   chain check, as the HTTP endpoint does) and the region ranking are timed.
+
+    python -m bench.replay [--events 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import fastavro
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from .harness import percentile, record
+
+
+def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
+    from streams import codec, settings
+    from streams.domain.appeal import decide, evolve
+    from streams.domain.chain import seal
+    from streams.domain.commands import CommandError, parse_command
+    from streams.simulate import commands, default_propensities
+
+    async def run() -> tuple[int, list[str]]:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
+                                    max_batch_size=1024 * 1024, compression_type=None)
+        await producer.start()
+        states, written, appeals = {}, 0, []
+        now = datetime.now(timezone.utc)
+        try:
+            appeals_needed = events_wanted // 3 + 1000
+            for command in commands(appeals_needed, 7, date(2024, 1, 1), 365, default_propensities()):
+                try:
+                    parsed = parse_command(command)
+                    event = seal(decide(states.get(parsed.appeal_id), parsed, now))
+                except CommandError:
+                    continue
+                states[parsed.appeal_id] = evolve(states.get(parsed.appeal_id), event)
+                if event["sequence"] == 1:
+                    appeals.append(parsed.appeal_id)
+                await producer.send(settings.EVENTS_TOPIC, key=parsed.appeal_id.encode(), value=codec.encode_event(event))
+                written += 1
+                if written % 100_000 == 0:
+                    print(f"  log: {written} events", file=sys.stderr, flush=True)
+                if written >= events_wanted:
+                    break
+            await producer.flush()
+        finally:
+            await producer.stop()
+        return written, appeals
+    return asyncio.run(run())
+
+
+async def read_messages(bootstrap: str) -> list:
+    from streams import settings
+    from streams.kafka_admin import topic_partitions
+    partitions = await topic_partitions(bootstrap, [settings.EVENTS_TOPIC])
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                max_partition_fetch_bytes=8 * 1024 * 1024)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends, starts = await consumer.end_offsets(partitions), await consumer.beginning_offsets(partitions)
+        for tp in partitions:
+            consumer.seek(tp, starts[tp])
+        out, remaining = [], set(partitions)
+        while remaining:
+            for tp, records in (await consumer.getmany(*remaining, timeout_ms=1000, max_records=50_000)).items():
+                out.extend(r.value for r in records)
+            for tp in list(remaining):
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+        return out
+    finally:
+        await consumer.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--log-rows", type=int, default=10_000_000, help="rows in the event log table for the history figure")
+    parser.add_argument("--appeal-rows", type=int, default=1_000_000, help="appeals for the ranking figure")
+    args = parser.parse_args()
+
+    from streams.broker import Broker, free_port
+    from streams.kafka_admin import ensure_topics
+
+    with tempfile.TemporaryDirectory(prefix="tyndau-replay-") as tmp:
+        broker = Broker(Path(tmp) / "kafka", port=free_port(), heap="1g")
+        broker.start()
+        try:
+            ensure_topics(broker.bootstrap, 4)
+            import os
+            os.environ["TYNDAU_KAFKA"] = broker.bootstrap
+            os.environ["TYNDAU_CLICKHOUSE"] = f"chdb://{Path(tmp) / 'clickhouse'}"
+            t0 = time.monotonic()
+            written, appeal_ids = build_log(broker.bootstrap, args.events)
+            print(f"log of {written} events built in {time.monotonic() - t0:.0f}s", file=sys.stderr)
+            run_figures(broker.bootstrap, written, appeal_ids, args)
+        finally:
+            broker.stop()
+
+
+def run_figures(bootstrap: str, written: int, appeal_ids: list[str], args) -> None:
+    from projections.clickhouse import client, migrate, run_query
+    from projections.ranking import ranking
+    from projections.writer import ProjectionWriter, Record
+    from streams import codec, settings
+    from streams.audit import LogReader, appeal_history
+
+    db = client()
+    migrate(db)
+    writer = ProjectionWriter(db)
+
+    # -- replay: the projector's loop, from offset 0 to the end ------------------------------
+    async def replay() -> tuple[int, float]:
+        from streams.kafka_admin import topic_partitions
+        partitions = await topic_partitions(bootstrap, [settings.EVENTS_TOPIC])
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                    max_partition_fetch_bytes=8 * 1024 * 1024)
+        await consumer.start()
+        try:
+            consumer.assign(partitions)
+            ends, starts = await consumer.end_offsets(partitions), await consumer.beginning_offsets(partitions)
+            for tp in partitions:
+                consumer.seek(tp, starts[tp])
+            done, remaining, started = 0, set(partitions), time.monotonic()
+            while remaining:
+                batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=settings.PROJECTOR_BATCH)
+                records = [Record(tp.topic, tp.partition, m.offset, m.value) for tp, ms in batches.items() for m in ms]
+                if records:
+                    writer.write(records)
+                    done += len(records)
+                for tp in list(remaining):
+                    if await consumer.position(tp) >= ends[tp]:
+                        remaining.discard(tp)
+            return done, time.monotonic() - started
+        finally:
+            await consumer.stop()
+
+    replayed, seconds = asyncio.run(replay())
+    replay_rate = replayed / seconds
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"replay: {replayed} events in {seconds:.1f}s = {replay_rate:.0f}/s; peak RSS {rss_mb:.0f} MB", file=sys.stderr)
+
+    # -- decode ceiling: the same messages, in memory, plain fastavro ----------------------------
+    messages = asyncio.run(read_messages(bootstrap))
+    schema = codec.load(codec.EVENT).parsed
+    started = time.monotonic()
+    for message in messages:
+        fastavro.schemaless_reader(io.BytesIO(message[10:]), schema, None)
+    decode_rate = len(messages) / (time.monotonic() - started)
+    del messages
+    print(f"decode: {decode_rate:.0f}/s", file=sys.stderr)
+
+    # -- history among ≥ 10M log rows, ranking over ≥ 1M appeals ----------------------------------
+    extra_rows = max(0, args.log_rows - written)
+    if extra_rows:
+        db.command(f"INSERT INTO appeal_events SELECT concat('syn-', toString(intDiv(number, 10))), number % 10 + 1, "
+                   f"generateUUIDv4(), 'filed', toString(number), now64(6), now64(6), 'citizen', 'applicant', '75', "
+                   f"'synthetic', '{{}}', '', '', '', 'appeals.events', 0, number, now64(3) FROM numbers({extra_rows})")
+    extra_appeals = max(0, args.appeal_rows - len(appeal_ids))
+    if extra_appeals:
+        db.command(f"INSERT INTO appeals (appeal_id, sequence, last_hash, status, region, body, category, channel, citizen_ref, "
+                   f"filed_at, received_on, due_on, forward_by, extended, routed, answered_at, answered_on, on_time, "
+                   f"response_working_days, overdue_on, escalations, rated, ratings, satisfied, score, reopened, withdrawn_at, last_at) "
+                   f"SELECT concat('syn-', toString(number)), 2, '', if(number % 10 < 9, 'answered', 'open'), "
+                   f"['10','11','15','19','23','27','31','33','35','39','43','47','55','59','61','62','63','71','75','79'][number % 20 + 1], "
+                   f"concat('body-', toString(number % 300)), 'roads', 'eotinish', '', now64(6), toDate('2024-01-01') + number % 365, "
+                   f"toDate('2024-01-22') + number % 365, toDate('2024-01-04') + number % 365, false, 0, "
+                   f"if(number % 10 < 9, now64(6), NULL), if(number % 10 < 9, toDate('2024-01-10') + number % 365, NULL), "
+                   f"if(number % 10 < 9, number % 7 > 0, NULL), if(number % 10 < 9, number % 20, NULL), NULL, number % 17 = 0, "
+                   f"number % 3 = 0, if(number % 3 = 0, 1, 0), if(number % 3 = 0, number % 4 > 0, NULL), NULL, 0, NULL, now64(6) "
+                   f"FROM numbers({extra_appeals})")
+    log_rows = db.query("SELECT count() FROM appeal_events").result_rows[0][0]
+    appeal_rows = db.query("SELECT count() FROM appeals FINAL").result_rows[0][0]
+
+    reader = LogReader(bootstrap)
+    rnd = random.Random(3)
+    sample = rnd.sample(appeal_ids, min(500, len(appeal_ids)))
+
+    async def histories() -> list[float]:
+        times = []
+        for appeal_id in sample:
+            started = time.perf_counter()
+            lineage = run_query("history", {"appeal_id": appeal_id}, db)
+            document = await appeal_history(appeal_id, lineage, reader)
+            times.append(1000 * (time.perf_counter() - started))
+            assert document and document["chain_ok"], appeal_id
+        await reader.stop()
+        return times
+
+    history_ms = asyncio.run(histories())
+    ranking_ms = []
+    for _ in range(30):
+        started = time.perf_counter()
+        rows = ranking("region", today=date(2025, 1, 1), db=db)
+        ranking_ms.append(1000 * (time.perf_counter() - started))
+    assert len(rows) == 20
+
+    workload = f"{written} events of {len(appeal_ids)} simulated appeals (seed 7) on 4 partitions"
+    record({
+        "replay_events_per_s": {"value": round(replay_rate), "unit": "events/s", "workload": workload,
+                                "how": "projector code path (consumer loop + ProjectionWriter batches of TYNDAU_PROJECTOR_BATCH) "
+                                       "replaying appeals.events from offset 0 into an empty embedded chDB, in one process"},
+        "decode_events_per_s": {"value": round(decode_rate), "unit": "events/s", "workload": workload,
+                                "how": "fastavro.schemaless_reader over the same messages held in memory, same run"},
+        "replay_to_decode_ratio": {"value": round(replay_rate / decode_rate, 3), "target": "≥ 0.4", "workload": workload,
+                                   "how": "replay_events_per_s / decode_events_per_s"},
+        "worker_rss_mb": {"value": round(rss_mb), "unit": "MB", "target": "≤ 1500", "workload": workload,
+                          "how": "peak RSS (getrusage ru_maxrss) of the process that ran the replay"},
+        "history_p99_ms": {"value": round(percentile(history_ms, 0.99), 1), "unit": "ms", "target": "≤ 50",
+                           "workload": f"{log_rows} rows in appeal_events ({written} real, the rest synthetic); {len(sample)} appeals",
+                           "how": "lineage query on appeal_events FINAL + reading the events from Kafka by offset + chain check "
+                                  "(the /history endpoint's code), p99 over random appeals; p50 "
+                                  f"{percentile(history_ms, 0.5):.1f} ms"},
+        "ranking_p99_ms": {"value": round(percentile(ranking_ms, 0.99), 1), "unit": "ms", "target": "≤ 500",
+                           "workload": f"{appeal_rows} appeals in the appeals table ({len(appeal_ids)} real, the rest synthetic)",
+                           "how": f"ranking by region (projections/queries/ranking.sql, FINAL), 30 runs; p50 {percentile(ranking_ms, 0.5):.1f} ms"},
+    })
+    print(f"history p99 {percentile(history_ms, 0.99):.1f} ms, ranking p99 {percentile(ranking_ms, 0.99):.1f} ms", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
