@@ -125,7 +125,7 @@ def lifecycle(n: int, seed: int, filed_at: datetime, region: str, p: Propensity,
             day = received + timedelta(days=rnd.randint(1, max(1, span)))
             day = min(day, due)
         else:
-            day = due + timedelta(days=rnd.randint(1, 20))
+            day = due + timedelta(days=rnd.randint(2, 20))   # after the overdue notice of the next day
             add("overdue", _moment(due + timedelta(days=1), rnd))
         answered_at = max(_moment(day, rnd), t + timedelta(minutes=1))
         add("answer", answered_at, outcome=rnd.choices(["resolved", "explained", "refused"], [55, 35, 10])[0])
