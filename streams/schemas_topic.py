@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from . import codec, settings
-from .kafka_admin import topic_partitions
+from .topic_reader import TopicReader
 
 
 def all_writer_schemas() -> dict[str, str]:
@@ -37,28 +37,13 @@ async def publish_schemas(bootstrap: str | None = None) -> int:
 
 async def read_schemas(bootstrap: str | None = None) -> dict[bytes, dict]:
     """fingerprint bytes -> schema (parsed JSON), read from the schemas topic from its beginning."""
-    bootstrap = bootstrap or settings.KAFKA_BOOTSTRAP
-    partitions = await topic_partitions(bootstrap, [settings.SCHEMAS_TOPIC])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        for tp in partitions:   # an explicit seek: seek_to_beginning() after end_offsets() may fetch nothing
-            consumer.seek(tp, starts[tp])
-        found: dict[bytes, dict] = {}
-        remaining = {tp for tp in partitions if ends[tp] > 0}
-        while remaining:
-            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                for record in records:
-                    if record.value is not None:
-                        found[bytes.fromhex(record.key.decode())] = json.loads(record.value)
-                    if record.offset + 1 >= ends[tp]:
-                        remaining.discard(tp)
-        return found
-    finally:
-        await consumer.stop()
+    found: dict[bytes, dict] = {}
+    async with TopicReader(bootstrap or settings.KAFKA_BOOTSTRAP, settings.SCHEMAS_TOPIC) as reader:
+        async for _, records in reader.batches():
+            for record in records:
+                if record.value is not None:
+                    found[bytes.fromhex(record.key.decode())] = json.loads(record.value)
+    return found
 
 
 def publish_schemas_sync(bootstrap: str | None = None) -> int:

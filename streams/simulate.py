@@ -9,6 +9,7 @@ command ids derive from the seed, so the same seed gives the same commands, byte
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import random
 from dataclasses import dataclass, field
@@ -82,8 +83,14 @@ class _Pending:
     command: dict[str, Any] = field(compare=False)
 
 
+_CUMULATIVE: dict[int, tuple[list[str], list[int]]] = {}
+
+
 def _pick(rnd: random.Random, weights: dict[str, int]) -> str:
-    return rnd.choices(list(weights), weights=list(weights.values()))[0]
+    # The same draw as rnd.choices(keys, weights=...), with the running sums computed once.
+    keys, cumulative = _CUMULATIVE.get(id(weights)) or _CUMULATIVE.setdefault(
+        id(weights), (list(weights), list(itertools.accumulate(weights.values()))))
+    return rnd.choices(keys, cum_weights=cumulative)[0]
 
 
 def _moment(day: date, rnd: random.Random) -> datetime:
@@ -156,7 +163,7 @@ def commands(appeals: int, seed: int, start: date, days: int, propensities: dict
     """Every command of `appeals` lifecycles filed over `days` days from `start`, in business-time order."""
     rnd = random.Random(seed)
     regions = list(POPULATION)
-    weights = [POPULATION[r] for r in regions]
+    cumulative = list(itertools.accumulate(POPULATION[r] for r in regions))
     # Filing moments in order: the n-th appeal arrives at n/appeals of the period, with jitter.
     pending: list[_Pending] = []
     order = 0
@@ -165,7 +172,7 @@ def commands(appeals: int, seed: int, start: date, days: int, propensities: dict
         filed_at = datetime.combine(start, time(0, 0), KZ) + period * (n + rnd.random()) / appeals
         while pending and pending[0].at <= filed_at:
             yield heapq.heappop(pending).command
-        region = rnd.choices(regions, weights=weights)[0]
+        region = rnd.choices(regions, cum_weights=cumulative)[0]
         for command in lifecycle(n, seed, filed_at, region, propensities[region], rnd):
             heapq.heappush(pending, _Pending(datetime.fromisoformat(command["at"]), order, command))
             order += 1

@@ -6,13 +6,12 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from . import codec, settings
 from .domain.appeal import AppealState, evolve
 from .domain.chain import GENESIS_HASH, event_hash
-from .kafka_admin import topic_partitions
+from .topic_reader import TopicReader
 
 COMPARED = ("sequence", "last_hash", "status", "region", "body", "due_on", "answered_on", "on_time", "escalations",
             "ratings", "satisfied")
@@ -65,40 +64,20 @@ def check_event(cursors: dict[str, ChainCursor], event: dict[str, Any], where: d
 
 async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, ChainCursor], Report, dict]:
     report, cursors = Report(), {}
-    partitions = await topic_partitions(bootstrap, [settings.EVENTS_TOPIC])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                max_partition_fetch_bytes=4 * 1024 * 1024)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        total = sum(ends[tp] - starts[tp] for tp in partitions)
-        for tp in partitions:
-            consumer.seek(tp, starts[tp])
-        remaining = {tp for tp in partitions if ends[tp] > starts[tp]}
-        while remaining:
-            batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=20000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset >= ends[tp]:
-                        remaining.discard(tp)
-                        break
-                    report.events += 1
-                    where = {"partition": tp.partition, "offset": record.offset}
-                    try:
-                        event = codec.decode_as_written(record.value)
-                    except (codec.DecodeError, ValueError, EOFError) as error:
-                        report.problems.append({"appeal_id": None, "sequence": None, **where, "problem": f"undecodable: {error}"})
-                        continue
-                    check_event(cursors, event, where, report)
-            for tp in list(remaining):
-                if await consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
+    async with TopicReader(bootstrap, settings.EVENTS_TOPIC, isolation_level="read_uncommitted") as reader:
+        async for tp, records in reader.batches():
+            for record in records:
+                report.events += 1
+                where = {"partition": tp.partition, "offset": record.offset}
+                try:
+                    event = codec.decode_as_written(record.value)
+                except (codec.DecodeError, ValueError, EOFError) as error:
+                    report.problems.append({"appeal_id": None, "sequence": None, **where, "problem": f"undecodable: {error}"})
+                    continue
+                check_event(cursors, event, where, report)
             if progress:
-                progress(report.events, total)
-    finally:
-        await consumer.stop()
+                progress(report.events, reader.total)
+        ends = reader.ends
     report.appeals = len(cursors)
     return cursors, report, ends
 
