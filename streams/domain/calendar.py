@@ -26,6 +26,7 @@ def add_working_days(start: date, n: int) -> date:
     return _kazakhstan().get_nth_working_day(start, n)
 
 
+@lru_cache(maxsize=262144)
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (0 when end <= start)."""
     if end <= start:
