@@ -45,7 +45,7 @@ def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
         states, written, appeals = {}, 0, []
         now = datetime.now(timezone.utc)
         try:
-            appeals_needed = events_wanted // 3 + 1000
+            appeals_needed = events_wanted // 2   # about 3 events an appeal: more than enough, cut at events_wanted
             for command in commands(appeals_needed, 7, date(2024, 1, 1), 365, default_propensities()):
                 try:
                     parsed = parse_command(command)
