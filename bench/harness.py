@@ -62,7 +62,8 @@ def running_system(partitions: int = 4, extra_env: dict | None = None, before_wo
             port = free_port()
             env = dict(os.environ, TYNDAU_KAFKA=broker.bootstrap, TYNDAU_DATA_DIR=str(Path(tmp) / "data"),
                        TYNDAU_HTTP_PORT=str(port), TYNDAU_PARTITIONS=str(partitions), TYNDAU_APP_ID="tyndau-bench",
-                       TYNDAU_DEADLINE_CHECK_SECONDS="0", **(extra_env or {}))
+                       TYNDAU_DEADLINE_CHECK_SECONDS="0")
+            env.update(extra_env or {})
             log = open(Path(tmp) / "worker.log", "wb")
             worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
                                       env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
