@@ -203,7 +203,8 @@ def run_figures(bootstrap: str, written: int, appeal_ids: list[str], args) -> No
             lineage = run_query("history", {"appeal_id": appeal_id}, db)
             document = await appeal_history(appeal_id, lineage, reader)
             times.append(1000 * (time.perf_counter() - started))
-            assert document and document["chain_ok"], appeal_id
+            if not (document and document["chain_ok"]):
+                raise SystemExit(f"history of {appeal_id} is not clean: {document and document['problems']}")
         await reader.stop()
         return times
 

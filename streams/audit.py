@@ -51,12 +51,12 @@ class LogReader:
                 consumer.resume(tp)
                 consumer.seek(tp, offset)
                 try:
-                    for _ in range(20):
-                        records = (await consumer.getmany(tp, timeout_ms=1000, max_records=50)).get(tp, [])
+                    for _ in range(50):   # until the record is there or the position has passed it
+                        records = (await consumer.getmany(tp, timeout_ms=200, max_records=50)).get(tp, [])
                         for record in records:
                             if record.offset >= offset:
                                 found.setdefault((partition, record.offset), record.value)
-                        if (partition, offset) in found or not records:
+                        if (partition, offset) in found or await consumer.position(tp) > offset:
                             break
                 finally:
                     consumer.pause(tp)
@@ -104,11 +104,13 @@ async def appeal_history(appeal_id: str, lineage: list[dict[str, Any]], reader: 
         shown.append(public_event(event, *place, personal=personal))
     problems += [{"sequence": seq, "problem": what} for seq, what in chain_problems(events)]
     document: dict[str, Any] = {"appeal_id": appeal_id, "events": shown, "chain_ok": not problems, "problems": problems}
-    if as_of is not None:
+    try:
         state = fold(events, as_of=as_of)
+    except ValueError as error:     # e.g. the filing is missing: the chain problems above say why
+        state = None
+        document["problems"].append({"sequence": None, "problem": f"cannot fold the events: {error}"})
+        document["chain_ok"] = False
+    if as_of is not None:
         document["as_of"] = jsonable(as_of)
-        document["state"] = None if state is None else jsonable(state.as_dict())
-    else:
-        state = fold(events)
-        document["state"] = None if state is None else jsonable(state.as_dict())
+    document["state"] = None if state is None else jsonable(state.as_dict())
     return document
