@@ -26,7 +26,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import fastavro
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from .harness import percentile, record
 
@@ -70,26 +70,12 @@ def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
 
 async def read_messages(bootstrap: str) -> list:
     from streams import settings
-    from streams.kafka_admin import topic_partitions
-    partitions = await topic_partitions(bootstrap, [settings.EVENTS_TOPIC])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                max_partition_fetch_bytes=8 * 1024 * 1024)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        ends, starts = await consumer.end_offsets(partitions), await consumer.beginning_offsets(partitions)
-        for tp in partitions:
-            consumer.seek(tp, starts[tp])
-        out, remaining = [], set(partitions)
-        while remaining:
-            for tp, records in (await consumer.getmany(*remaining, timeout_ms=1000, max_records=50_000)).items():
-                out.extend(r.value for r in records)
-            for tp in list(remaining):
-                if await consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
-        return out
-    finally:
-        await consumer.stop()
+    from streams.topic_reader import TopicReader
+    out = []
+    async with TopicReader(bootstrap, settings.EVENTS_TOPIC, max_records=50_000) as reader:
+        async for _, records in reader.batches():
+            out.extend(r.value for r in records)
+    return out
 
 
 def main() -> None:
@@ -107,53 +93,40 @@ def main() -> None:
         broker.start()
         try:
             ensure_topics(broker.bootstrap, 4)
-            import os
-            os.environ["TYNDAU_KAFKA"] = broker.bootstrap
-            os.environ["TYNDAU_CLICKHOUSE"] = f"chdb://{Path(tmp) / 'clickhouse'}"
             t0 = time.monotonic()
             written, appeal_ids = build_log(broker.bootstrap, args.events)
             print(f"log of {written} events built in {time.monotonic() - t0:.0f}s", file=sys.stderr)
-            run_figures(broker.bootstrap, written, appeal_ids, args)
+            # The DSN is passed, not set in the environment: settings were read at import.
+            run_figures(broker.bootstrap, f"chdb://{Path(tmp) / 'clickhouse'}", written, appeal_ids, args)
         finally:
             broker.stop()
 
 
-def run_figures(bootstrap: str, written: int, appeal_ids: list[str], args) -> None:
+def run_figures(bootstrap: str, dsn: str, written: int, appeal_ids: list[str], args) -> None:
     from projections.clickhouse import client, migrate, run_query
     from projections.ranking import ranking
     from projections.writer import ProjectionWriter, Record
     from streams import codec, settings
     from streams.audit import LogReader, appeal_history
 
-    db = client()
+    db = client(dsn)
     migrate(db)
     writer = ProjectionWriter(db)
 
     # -- replay: the projector's loop, from offset 0 to the end ------------------------------
     async def replay() -> tuple[int, float]:
-        from streams.kafka_admin import topic_partitions
-        partitions = await topic_partitions(bootstrap, [settings.EVENTS_TOPIC])
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                    max_partition_fetch_bytes=8 * 1024 * 1024)
-        await consumer.start()
-        try:
-            consumer.assign(partitions)
-            ends, starts = await consumer.end_offsets(partitions), await consumer.beginning_offsets(partitions)
-            for tp in partitions:
-                consumer.seek(tp, starts[tp])
-            done, remaining, started = 0, set(partitions), time.monotonic()
-            while remaining:
-                batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=settings.PROJECTOR_BATCH)
-                records = [Record(tp.topic, tp.partition, m.offset, m.value) for tp, ms in batches.items() for m in ms]
-                if records:
-                    writer.write(records)
-                    done += len(records)
-                for tp in list(remaining):
-                    if await consumer.position(tp) >= ends[tp]:
-                        remaining.discard(tp)
-            return done, time.monotonic() - started
-        finally:
-            await consumer.stop()
+        from streams.topic_reader import TopicReader
+        done, pending, started = 0, [], time.monotonic()
+        async with TopicReader(bootstrap, settings.EVENTS_TOPIC, max_records=settings.PROJECTOR_BATCH) as reader:
+            async for tp, records in reader.batches():
+                pending += [Record(tp.topic, tp.partition, m.offset, m.value) for m in records]
+                if len(pending) >= settings.PROJECTOR_BATCH:
+                    writer.write(pending)
+                    done, pending = done + len(pending), []
+        if pending:
+            writer.write(pending)
+            done += len(pending)
+        return done, time.monotonic() - started
 
     replayed, seconds = asyncio.run(replay())
     replay_rate = replayed / seconds
