@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -15,7 +14,7 @@ from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
-from streams.broker import Broker, free_port
+from streams.broker import Broker, free_port, terminate
 from streams.kafka_admin import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,12 +70,7 @@ def running_system(partitions: int = 4, extra_env: dict | None = None, before_wo
             wait_http(base + "/health", worker)
             yield broker.bootstrap, base, env, worker
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            terminate(worker)
             broker.stop()
 
 

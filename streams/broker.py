@@ -58,6 +58,18 @@ def ensure_jars(cache: Path | None = None, quiet: bool = False) -> Path:
     return lib
 
 
+def terminate(proc: subprocess.Popen | None, timeout: float = 30.0) -> None:
+    """Stop a child process cleanly (SIGTERM), killing it only if it has not exited within `timeout`."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))

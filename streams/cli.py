@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ TYNDAU_PARTITIONS, TYNDAU_DATA_DIR, TYNDAU_HTTP_PORT; see README.md.
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from .broker import Broker, BrokerError
+    from .broker import Broker, BrokerError, terminate
     from .kafka_admin import ensure_topics
 
     data_dir = Path(args.data_dir)
@@ -48,12 +47,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        terminate(worker)
         print("stopping Kafka …", flush=True)
         broker.stop()
 

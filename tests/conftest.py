@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import Broker, free_port
+from streams.broker import Broker, free_port, terminate
 from streams.kafka_admin import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,13 +95,7 @@ class WorkerProcess:
         self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
 
 
 @pytest.fixture(scope="session")
