@@ -296,12 +296,9 @@ def _property(spec: Field) -> dict[str, Any]:
     return prop
 
 
-def _object(specs: tuple[Field, ...], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    schema = {"type": "object", "properties": {s.name: _property(s) for s in specs},
-              "required": [s.name for s in specs if s.required]}
-    if extra:
-        schema["properties"].update(extra)
-    return schema
+def _object(specs: tuple[Field, ...]) -> dict[str, Any]:
+    return {"type": "object", "properties": {s.name: _property(s) for s in specs},
+            "required": [s.name for s in specs if s.required]}
 
 
 def openapi_document() -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from projections.rows import PERSONAL_FIELDS, citizen_ref_of
+from projections.rows import citizen_ref_of, public_payload
 
 from . import codec, settings
 from .domain.appeal import fold
@@ -69,12 +69,9 @@ class LogReader:
 
 
 def public_event(event: dict[str, Any], partition: int, offset: int, personal: bool) -> dict[str, Any]:
-    payload = dict(event["payload"])
-    if not personal:
-        for name in PERSONAL_FIELDS.get(event["event_type"], ()):
-            payload.pop(name, None)
-        if event["event_type"] == "filed":
-            payload["citizen_ref"] = citizen_ref_of(event, settings.PSEUDONYM_KEY)
+    payload = dict(event["payload"]) if personal else public_payload(event)
+    if not personal and event["event_type"] == "filed":
+        payload["citizen_ref"] = citizen_ref_of(event, settings.PSEUDONYM_KEY)
     return jsonable({
         "sequence": event["sequence"], "type": event["event_type"], "occurred_at": event["occurred_at"],
         "recorded_at": event["recorded_at"], "actor": event["actor"], "region": event["region"], "body": event["body"],
