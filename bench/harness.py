@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,9 @@ from streams.broker import Broker, free_port, terminate
 from streams.kafka_admin import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A benchmark stopped with SIGTERM unwinds like Ctrl-C, so its broker and worker are stopped too.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 RESULTS = ROOT / "bench" / "results"
 LATEST = RESULTS / "latest.json"
 
@@ -63,7 +67,7 @@ def running_system(partitions: int = 4, extra_env: dict | None = None, before_wo
                        TYNDAU_HTTP_PORT=str(port), TYNDAU_PARTITIONS=str(partitions), TYNDAU_APP_ID="tyndau-bench",
                        TYNDAU_DEADLINE_CHECK_SECONDS="0")
             env.update(extra_env or {})
-            log = open(Path(tmp) / "worker.log", "wb")
+            log = open(os.environ.get("TYNDAU_BENCH_WORKER_LOG") or Path(tmp) / "worker.log", "wb")
             worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
                                       env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             base = f"http://127.0.0.1:{port}"

@@ -70,8 +70,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     for name in in_db_thread_sync(in_db_thread, lambda: migrate(client())):
         print(f"applied ClickHouse migration {name}", file=sys.stderr)
     from .app import app
+    from .runtime import tune_gc
 
+    tune_gc()
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    # Faust's terminal spinner sets the root logger to DEBUG so that every record turns it; then
+    # aiokafka builds a debug record per message sent. No spinner: the level asked for holds.
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0
 
