@@ -1,6 +1,6 @@
 """Working days in Kazakhstan and the deadline rules of the Administrative Procedural Code."""
 
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
@@ -26,12 +26,28 @@ def add_working_days(start: date, n: int) -> date:
     return _kazakhstan().get_nth_working_day(start, n)
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=None)
+def _working_days_through(year: int) -> tuple[int, ...]:
+    """For each day of `year` (index 0 = 1 January), the year's working days up to and including it."""
+    counts, total, day = [], 0, date(year, 1, 1)
+    while day.year == year:
+        total += is_working_day(day)
+        counts.append(total)
+        day += timedelta(days=1)
+    return tuple(counts)
+
+
 def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end` (0 when end <= start)."""
+    """Working days after `start` up to and including `end` (0 when end <= start).
+
+    Counted from per-year running totals, so each call is a few lookups rather than a walk over
+    the calendar: projections and replays ask this once per answered appeal."""
     if end <= start:
         return 0
-    return _kazakhstan().get_working_days_count(start, end) - (1 if is_working_day(start) else 0)
+    count = _working_days_through(end.year)[end.timetuple().tm_yday - 1]
+    for year in range(start.year, end.year):
+        count += _working_days_through(year)[-1]
+    return count - _working_days_through(start.year)[start.timetuple().tm_yday - 1]
 
 
 def add_months(day: date, months: int) -> date:
