@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from streams.domain.appeal import AppealState
 from streams.domain.calendar import working_days_between
-from streams.jsonable import jsonable
+from streams.jsonable import json_default
 
 # Free text and identifying fields that never leave the ledger for a projection or a public feed.
 PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -36,6 +37,10 @@ def pseudonym(iin: str, key: str) -> str:
     return hmac.new(key.encode(), iin.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+# Sorted keys; times and dates go through json_default (UTC, `Z`), as everywhere else in tyndau.
+_PAYLOAD_JSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def public_payload(event: dict[str, Any]) -> dict[str, Any]:
     dropped = PERSONAL_FIELDS.get(event["event_type"], ())
     return {k: v for k, v in event["payload"].items() if k not in dropped}
@@ -46,7 +51,7 @@ def citizen_ref_of(event: dict[str, Any], key: str) -> str:
 
 
 def event_row(event: dict[str, Any], topic: str, partition: int, offset: int, ingested_at: datetime, key: str) -> list:
-    payload = json.dumps(jsonable(public_payload(event)), ensure_ascii=False, sort_keys=True)
+    payload = orjson.dumps(public_payload(event), option=_PAYLOAD_JSON, default=json_default).decode()
     return [event["appeal_id"], event["sequence"], str(event["event_id"]), event["event_type"], event["command_id"],
             event["occurred_at"], event["recorded_at"], event["actor"]["role"], event["actor"]["id"], event["region"],
             event["body"], payload, citizen_ref_of(event, key), event["prev_hash"], event["hash"], topic, partition,

@@ -8,9 +8,8 @@ the highest sequence wins. A failed insert raises, so the caller commits no offs
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from streams import codec, settings
 from streams.domain.appeal import AppealState, evolve
@@ -19,9 +18,8 @@ from . import rows
 from .clickhouse import client
 
 
-@dataclass(frozen=True)
-class Record:
-    """One message of appeals.events with its lineage."""
+class Record(NamedTuple):
+    """One message of appeals.events with its lineage (a tuple: a replay makes a million of them)."""
     topic: str
     partition: int
     offset: int

@@ -13,6 +13,8 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any
 
+import orjson
+
 GENESIS_HASH = "0" * 64  # prev_hash of an appeal's first event
 
 
@@ -28,7 +30,18 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot canonicalise {type(value).__name__}")
 
 
+# orjson writes exactly the form above (sorted keys, no spaces, UTF-8 unescaped) several times
+# faster than the json module; times and dates still go through _json_default.
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def canonical_bytes(event: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in event.items() if k != "hash"}
+    return orjson.dumps(body, option=_CANONICAL, default=_json_default)
+
+
+def canonical_bytes_reference(event: dict[str, Any]) -> bytes:
+    """The canonical form written with the standard library: the definition canonical_bytes must match."""
     body = {k: v for k, v in event.items() if k != "hash"}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
 

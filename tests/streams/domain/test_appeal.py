@@ -171,3 +171,22 @@ def test_fold_as_of_and_chain():
 def test_evolve_ignores_an_event_already_applied():
     state, events = build(["file", "answer"])
     assert evolve(state, events[0]) is state and evolve(state, events[1]) is state
+
+
+def test_canonical_bytes_match_the_standard_library_form_on_simulated_lifecycles():
+    from streams.domain.chain import canonical_bytes, canonical_bytes_reference
+    from streams.simulate import commands, default_propensities
+
+    states, checked, unusual = {}, 0, 0
+    for raw in commands(300, 4, date(2031, 1, 1), 60, default_propensities()):
+        raw = dict(raw, reason="Ақтөбе: жол \"жөндеу\"\n\t\\ 😀") if raw["type"] in ("route", "withdraw", "reopen") else raw
+        try:
+            command = parse_command(raw)
+            event = seal(decide(states.get(command.appeal_id), command, NOW))
+        except CommandError:
+            continue
+        states[command.appeal_id] = evolve(states.get(command.appeal_id), event)
+        assert canonical_bytes(event) == canonical_bytes_reference(event)
+        checked += 1
+        unusual += "😀" in event["payload"].get("reason", "")
+    assert checked > 500 and unusual > 20
