@@ -87,6 +87,9 @@ def main() -> None:
 
     from streams.broker import Broker, free_port
     from streams.kafka_admin import ensure_topics
+    from streams.runtime import tune_gc
+
+    tune_gc()   # as `tyndau worker` does at start
 
     with tempfile.TemporaryDirectory(prefix="tyndau-replay-") as tmp:
         broker = Broker(Path(tmp) / "kafka", port=free_port(), heap="1g")
@@ -169,11 +172,14 @@ def run_figures(bootstrap: str, dsn: str, written: int, appeal_ids: list[str], a
     rnd = random.Random(3)
     sample = rnd.sample(appeal_ids, min(500, len(appeal_ids)))
 
+    query_ms: list[float] = []
+
     async def histories() -> list[float]:
         times = []
         for appeal_id in sample:
             started = time.perf_counter()
             lineage = run_query("history", {"appeal_id": appeal_id}, db)
+            query_ms.append(1000 * (time.perf_counter() - started))
             document = await appeal_history(appeal_id, lineage, reader)
             times.append(1000 * (time.perf_counter() - started))
             if not (document and document["chain_ok"]):
@@ -204,12 +210,13 @@ def run_figures(bootstrap: str, dsn: str, written: int, appeal_ids: list[str], a
                            "workload": f"{log_rows} rows in appeal_events ({written} real, the rest synthetic); {len(sample)} appeals",
                            "how": "lineage query on appeal_events FINAL + reading the events from Kafka by offset + chain check "
                                   "(the /history endpoint's code), p99 over random appeals; p50 "
-                                  f"{percentile(history_ms, 0.5):.1f} ms"},
+                                  f"{percentile(history_ms, 0.5):.1f} ms; of which the lineage query p50 "
+                                  f"{percentile(query_ms, 0.5):.1f} ms, p99 {percentile(query_ms, 0.99):.1f} ms"},
         "ranking_p99_ms": {"value": round(percentile(ranking_ms, 0.99), 1), "unit": "ms", "target": "≤ 500",
                            "workload": f"{appeal_rows} appeals in the appeals table ({len(appeal_ids)} real, the rest synthetic)",
                            "how": f"ranking by region (projections/queries/ranking.sql, FINAL), 30 runs; p50 {percentile(ranking_ms, 0.5):.1f} ms"},
     })
-    print(f"history p99 {percentile(history_ms, 0.99):.1f} ms, ranking p99 {percentile(ranking_ms, 0.99):.1f} ms", file=sys.stderr)
+    print(f"history p99 {percentile(history_ms, 0.99):.1f} ms (lineage query p99 {percentile(query_ms, 0.99):.1f} ms), ranking p99 {percentile(ranking_ms, 0.99):.1f} ms", file=sys.stderr)
 
 
 if __name__ == "__main__":
