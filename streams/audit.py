@@ -10,7 +10,12 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
+from aiokafka import errors
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaError
+from aiokafka.protocol.fetch import FetchRequest
+from aiokafka.record.memory_records import MemoryRecords
 
 from projections.rows import citizen_ref_of, public_payload
 
@@ -21,51 +26,76 @@ from .jsonable import jsonable
 
 
 class LogReader:
-    """Random access to appeals.events by (partition, offset), with one long-lived consumer."""
+    """Random access to appeals.events by (partition, offset).
 
-    def __init__(self, bootstrap: str | None = None):
+    Each wanted record is one Fetch request to the partition's leader, at its offset, with no
+    wait: the broker answers at once with the record batch holding it. A consumer is the wrong
+    tool here, as it prefetches and backs off between fetches (about 100 ms per seek in practice).
+    """
+
+    def __init__(self, bootstrap: str | None = None, max_bytes: int = 64 * 1024):
         self.bootstrap = bootstrap or settings.KAFKA_BOOTSTRAP
-        self.consumer: AIOKafkaConsumer | None = None
+        self.max_bytes = max_bytes
+        self.client: AIOKafkaClient | None = None
         self.lock = asyncio.Lock()
 
-    async def _start(self) -> AIOKafkaConsumer:
-        if self.consumer is None:
-            from .kafka_admin import topic_partitions
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                        max_partition_fetch_bytes=256 * 1024, fetch_max_wait_ms=10)
-            await consumer.start()
-            consumer.assign(await topic_partitions(self.bootstrap, [settings.EVENTS_TOPIC]))
-            consumer.pause(*consumer.assignment())
-            self.consumer = consumer
-        return self.consumer
+    async def _start(self) -> AIOKafkaClient:
+        if self.client is None:
+            client = AIOKafkaClient(bootstrap_servers=self.bootstrap, client_id="tyndau-log-reader")
+            await client.bootstrap()
+            self.client = client
+        return self.client
+
+    async def _leader(self, client: AIOKafkaClient, tp: TopicPartition) -> int:
+        for attempt in range(3):
+            leader = client.cluster.leader_for_partition(tp)
+            if leader is not None and leader >= 0:
+                return leader
+            await client.add_topic(tp.topic)
+            await client.force_metadata_update()
+        raise KafkaError(f"no leader known for {tp.topic}[{tp.partition}]")
+
+    async def _fetch_at(self, client: AIOKafkaClient, tp: TopicPartition, offset: int, until: int) -> dict[int, bytes]:
+        """The records from `offset` to `until` found in the response, which starts with the batch holding `offset`."""
+        request = FetchRequest(0, 1, self.max_bytes, 0, [(tp.topic, [(tp.partition, offset, self.max_bytes)])])
+        response = await client.send(await self._leader(client, tp), request)
+        out: dict[int, bytes] = {}
+        for _, partitions in response.topics:
+            for _, error_code, _, *data in partitions:
+                if error_code:
+                    error = errors.for_code(error_code)
+                    if error is errors.NotLeaderForPartitionError:
+                        client.force_metadata_update()
+                    raise error(f"fetching {tp.topic}[{tp.partition}] at offset {offset}")
+                records = MemoryRecords(data[-1])
+                while records.has_next():
+                    batch = records.next_batch()
+                    if batch.is_control_batch:
+                        continue
+                    for record in batch:
+                        if record.offset >= offset:
+                            out[record.offset] = record.value
+                        if record.offset >= until:
+                            return out
+        return out
 
     async def fetch(self, locations: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """The raw records at these (partition, offset) places."""
+        """The raw records at these (partition, offset) places; a place with no record is left out."""
         async with self.lock:
-            consumer = await self._start()
+            client = await self._start()
             found: dict[tuple[int, int], bytes] = {}
-            for partition, offset in sorted(locations):
+            last = {p: max(o for q, o in locations if q == p) for p, _ in locations}
+            for partition, offset in sorted(set(locations)):
                 if (partition, offset) in found:
-                    continue
-                tp = TopicPartition(settings.EVENTS_TOPIC, partition)
-                consumer.resume(tp)
-                consumer.seek(tp, offset)
-                try:
-                    for _ in range(50):   # until the record is there or the position has passed it
-                        records = (await consumer.getmany(tp, timeout_ms=200, max_records=50)).get(tp, [])
-                        for record in records:
-                            if record.offset >= offset:
-                                found.setdefault((partition, record.offset), record.value)
-                        if (partition, offset) in found or await consumer.position(tp) > offset:
-                            break
-                finally:
-                    consumer.pause(tp)
-            return found
+                    continue   # it came in the batch of an earlier one
+                batch = await self._fetch_at(client, TopicPartition(settings.EVENTS_TOPIC, partition), offset, last[partition])
+                found.update(((partition, o), value) for o, value in batch.items())
+            return {place: found[place] for place in locations if place in found}
 
     async def stop(self) -> None:
-        if self.consumer is not None:
-            await self.consumer.stop()
-            self.consumer = None
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
 
 
 def public_event(event: dict[str, Any], partition: int, offset: int, personal: bool) -> dict[str, Any]:
