@@ -122,7 +122,7 @@ def run_figures(bootstrap: str, dsn: str, written: int, appeal_ids: list[str], a
         done, pending, started = 0, [], time.monotonic()
         async with TopicReader(bootstrap, settings.EVENTS_TOPIC, max_records=settings.PROJECTOR_BATCH) as reader:
             async for tp, records in reader.batches():
-                pending += [Record(tp.topic, tp.partition, m.offset, m.value) for m in records]
+                pending += [Record(tp.topic, tp.partition, m.offset, m.value, m.key) for m in records]
                 if len(pending) >= settings.PROJECTOR_BATCH:
                     writer.write(pending)
                     done, pending = done + len(pending), []

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import operator
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ STATE_COLUMNS = STATE_FIELDS + ["citizen_ref", "response_working_days"]
 
 def pseudonym(iin: str, key: str) -> str:
     """A keyed pseudonym: the same citizen gets the same value, which reveals nothing without the key."""
-    return hmac.new(key.encode(), iin.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key.encode(), iin.encode(), "sha256").hex()[:32]
 
 
 # Sorted keys; times and dates go through json_default (UTC, `Z`), as everywhere else in tyndau.
@@ -65,8 +65,11 @@ def response_working_days(state: AppealState) -> int | None:
     return working_days_between(state.received_on, state.answered_on)
 
 
-def state_row(state: AppealState, citizen_ref: str, response_days: int | None) -> list:
-    return [getattr(state, name) for name in STATE_FIELDS] + [citizen_ref, response_days]
+_state_values = operator.attrgetter(*STATE_FIELDS)
+
+
+def state_row(state: AppealState, citizen_ref: str, response_days: int | None) -> tuple:
+    return _state_values(state) + (citizen_ref, response_days)
 
 
 def state_from_row(row: dict[str, Any]) -> tuple[AppealState, str, int | None]:

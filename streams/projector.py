@@ -120,7 +120,7 @@ async def project_events() -> None:
                 await _start_rebuild(consumer)
             batches = await consumer.getmany(timeout_ms=int(settings.PROJECTOR_BATCH_SECONDS * 1000),
                                              max_records=settings.PROJECTOR_BATCH)
-            records = [Record(tp.topic, tp.partition, m.offset, m.value) for tp, ms in batches.items() for m in ms]
+            records = [Record(tp.topic, tp.partition, m.offset, m.value, m.key) for tp, ms in batches.items() for m in ms]
             if not records:
                 if _rebuild.get("state") == "running":
                     await _track_rebuild(consumer)

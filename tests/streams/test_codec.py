@@ -41,6 +41,30 @@ def test_every_event_type_round_trips_and_the_avro_library_reads_the_body():
         assert other["sequence"] == event["sequence"] and other["event_type"] == event["event_type"]
 
 
+def test_decode_many_equals_decode_and_never_shifts_records():
+    events = all_events() * 3
+    messages = [codec.encode_event(e) for e in events]
+    keys = [e["appeal_id"] for e in events]
+    assert codec.decode_many(messages, keys) == [codec.decode(m) for m in messages]
+    # A body with two extra bytes would shift every record after it inside one Avro block:
+    # the key check notices, and the run is decoded message by message instead.
+    padded = list(messages)
+    padded[2] = padded[2] + b"\x02\x02"
+    assert codec.decode_many(padded, keys) == [codec.decode(m) for m in messages]
+    # A cut body fails, as decode() does; it is not skipped.
+    cut = list(messages)
+    cut[4] = cut[4][:30]
+    with pytest.raises(Exception):
+        codec.decode_many(cut, keys)
+    # Mixed writers (here a rejection between events) are decoded run by run.
+    rejection = codec.encode(codec.REJECTION, {
+        "rejection_id": "0b7e4bd6-3a43-4c1e-9d59-1f0d7b0f4c11", "request_id": None, "command_id": "c", "appeal_id": None, "command_type": None,
+        "reason": "malformed", "detail": "x", "command": b"{", "source_topic": "appeals.commands",
+        "source_partition": 0, "source_offset": 1, "rejected_at": events[0]["recorded_at"]})
+    mixed = messages[:3] + [rejection] + messages[3:6]
+    assert codec.decode_many(mixed) == [codec.decode(m) for m in mixed]
+
+
 def test_garbage_and_unknown_writers_are_refused_by_name():
     with pytest.raises(codec.DecodeError, match="C3 01"):
         codec.decode(b'{"json": true}')
