@@ -24,14 +24,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from . import codec, settings
 from .app import app
 from .domain.appeal import AppealState, decide, evolve
 from .domain.chain import seal
 from .domain.commands import CommandError, parse_command
-from .topics import commands_topic, events_topic, rejected_topic
+from .outcomes import COMMAND_ID_HEADER
+from .topics import commands_topic, events_topic
 
 log = logging.getLogger(__name__)
 
@@ -178,40 +179,88 @@ def judge(message: Any, now: datetime) -> tuple[dict[str, Any] | None, dict[str,
         return None, rejection(message, error, obj, now)
 
 
-def _on_sent(fut: Any) -> None:
-    # Faust only logs a failed send; a lost ledger record must stop the worker before the
-    # command's offset can be committed, so the command is delivered again after restart.
-    if fut.exception() is not None:
-        log.critical("could not write to the ledger: %r; stopping so no command is acknowledged", fut.exception())
-        os._exit(70)
+class OutcomeWriter:
+    """The ledger's own idempotent producer (acks=all): outcomes go out as one record batch per
+    partition, and a batch of commands is finished only when all its outcomes are acknowledged.
+
+    Faust's `Topic.send` costs a future, a callback and a buffer entry per record; at thousands
+    of commands a second that was most of the ledger's time.
+    """
+
+    MAX_BATCH_BYTES = 512 * 1024
+
+    def __init__(self) -> None:
+        self.producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> AIOKafkaProducer:
+        if self.producer is None:
+            producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP, acks="all", enable_idempotence=True,
+                                        max_batch_size=self.MAX_BATCH_BYTES, client_id=f"{settings.APP_ID}-ledger")
+            await producer.start()
+            self.producer = producer
+        return self.producer
+
+    async def stop(self) -> None:
+        if self.producer is not None:
+            await self.producer.stop()
+            self.producer = None
+
+    async def write(self, topic: str, records: list[tuple[int, bytes | None, bytes, list[tuple[str, bytes]]]]) -> None:
+        """Send (partition, key, value, headers) records, in order per partition, and wait for every acknowledgement.
+
+        A failure stops the worker before these commands' offsets can be committed, so they are
+        judged again after the restart (see the module's docstring)."""
+        if not records:
+            return
+        producer = await self.start()
+        by_partition: dict[int, list] = {}
+        for record in records:
+            by_partition.setdefault(record[0], []).append(record)
+        sent = []
+        try:
+            for partition, items in by_partition.items():
+                batch = producer.create_batch()
+                for _, key, value, headers in items:
+                    if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                        sent.append(await producer.send_batch(batch, topic, partition=partition))
+                        batch = producer.create_batch()
+                        if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                            raise ValueError(f"a record of {len(value)} bytes does not fit in a batch")
+                sent.append(await producer.send_batch(batch, topic, partition=partition))
+            for fut in sent:
+                await fut
+        except Exception as error:   # not durable: stop before the consumer commits past these commands
+            log.critical("could not write to the ledger (%s): %r; stopping so no command is acknowledged", topic, error)
+            os._exit(70)
+
+
+outcome_writer = OutcomeWriter()
 
 
 @app.agent(commands_topic)
 async def append_appeal_events(stream):
-    async for batch in stream.take_events(settings.LEDGER_BATCH, within=settings.LEDGER_BATCH_SECONDS):
-        now = datetime.now(timezone.utc)
-        events, rejections = [], []
-        for record in batch:
-            message, partition = record.message, record.message.partition
-            if appeal_id_to_state.already_judged(partition, message.offset):
-                continue  # re-delivered after a restart: its outcome is already on the log
-            event, rejected = judge(message, now)
-            if event is not None:
-                appeal_id_to_state.remember(event["appeal_id"], evolve(appeal_id_to_state.state_of(event["appeal_id"]), event))
-                events.append((partition, message.offset, event))
-            else:
-                rejections.append((partition, rejected))
-            appeal_id_to_state.judged(partition, message.offset)
-        # Rejections first, acknowledged, then the events: a durable event implies the
-        # rejections judged before it are durable (see the module's docstring).
-        pending = []
-        for partition, rejected in rejections:
-            key = rejected["appeal_id"].encode() if rejected["appeal_id"] else None
-            pending.append(await rejected_topic.send(key=key, value=codec.encode(codec.REJECTION, rejected), partition=partition))
-        for fut in pending:
-            fut.add_done_callback(_on_sent)
-            await fut
-        for partition, offset, event in events:
-            fut = await events_topic.send(key=event["appeal_id"].encode(), value=codec.encode_event(event), partition=partition,
-                                          headers={SOURCE_HEADER: f"{partition}:{offset}".encode()})
-            fut.add_done_callback(_on_sent)
+    try:
+        async for batch in stream.take_events(settings.LEDGER_BATCH, within=settings.LEDGER_BATCH_SECONDS):
+            now = datetime.now(timezone.utc)
+            events, rejections = [], []
+            for record in batch:
+                message, partition = record.message, record.message.partition
+                if appeal_id_to_state.already_judged(partition, message.offset):
+                    continue  # re-delivered after a restart: its outcome is already on the log
+                event, rejected = judge(message, now)
+                if event is not None:
+                    appeal_id = event["appeal_id"]
+                    appeal_id_to_state.remember(appeal_id, evolve(appeal_id_to_state.state_of(appeal_id), event))
+                    events.append((partition, appeal_id.encode(), codec.encode_event(event),
+                                   [(SOURCE_HEADER, f"{partition}:{message.offset}".encode()),
+                                    (COMMAND_ID_HEADER, event["command_id"].encode())]))
+                else:
+                    key = rejected["appeal_id"].encode() if rejected["appeal_id"] else None
+                    rejections.append((partition, key, codec.encode(codec.REJECTION, rejected), []))
+                appeal_id_to_state.judged(partition, message.offset)
+            # Rejections first, acknowledged, then the events: a durable event implies the
+            # rejections judged before it are durable (see the module's docstring).
+            await outcome_writer.write(settings.REJECTED_TOPIC, rejections)
+            await outcome_writer.write(settings.EVENTS_TOPIC, events)
+    finally:
+        await outcome_writer.stop()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -17,12 +16,24 @@ from . import codec, settings
 from .kafka_admin import topic_partitions
 
 
-@dataclass(frozen=True)
 class Outcome:
-    status: str                 # accepted | rejected | duplicate
-    command_id: str | None
-    request_id: str | None
-    record: dict[str, Any]      # the AppealEvent or the CommandRejected
+    """What became of one command; its record (the AppealEvent or the CommandRejected) is
+    decoded when first asked for, so following every outcome costs no Avro decoding."""
+
+    __slots__ = ("status", "command_id", "request_id", "_record", "_raw")
+
+    def __init__(self, status: str, command_id: str | None, request_id: str | None,
+                 record: dict[str, Any] | None = None, raw: bytes | None = None):
+        self.status = status            # accepted | rejected | duplicate
+        self.command_id = command_id
+        self.request_id = request_id
+        self._record, self._raw = record, raw
+
+    @property
+    def record(self) -> dict[str, Any]:
+        if self._record is None:
+            self._record = codec.decode(self._raw)
+        return self._record
 
     @property
     def reason(self) -> str | None:
@@ -38,7 +49,14 @@ class Outcome:
         return out
 
 
-def outcome_of(topic: str, value: bytes) -> Outcome:
+COMMAND_ID_HEADER = "tyndau-command-id"   # on each event: its command id, so followers need not decode it
+
+
+def outcome_of(topic: str, value: bytes, headers: Any = ()) -> Outcome:
+    if topic == settings.EVENTS_TOPIC:
+        for key, header in headers or ():
+            if key == COMMAND_ID_HEADER:
+                return Outcome("accepted", header.decode(), None, raw=value)
     record = codec.decode(value)
     if topic == settings.EVENTS_TOPIC:
         return Outcome("accepted", record["command_id"], None, record)
@@ -70,7 +88,7 @@ class OutcomeReader:
             batches = await self.consumer.getmany(timeout_ms=500, max_records=5000)
             for tp, messages in batches.items():
                 for message in messages:
-                    on_outcome(outcome_of(tp.topic, message.value))
+                    on_outcome(outcome_of(tp.topic, message.value, message.headers))
 
     async def stop(self) -> None:
         if self.consumer is not None:
