@@ -39,8 +39,11 @@ def record(figures: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     data = json.loads(LATEST.read_text()) if LATEST.exists() else {"figures": {}}
     data["machine"] = machine()
-    data["figures"].update(figures)
     data["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    # Figures from several runs share the file: each keeps the machine, versions and time it was measured with.
+    for figure in figures.values():
+        figure.update(machine=data["machine"], measured_at=data["updated_at"])
+    data["figures"].update(figures)
     LATEST.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     lines = ["| figure | value | unit | target | how | workload |", "|---|---|---|---|---|---|"]
     for name, f in sorted(data["figures"].items()):

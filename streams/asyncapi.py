@@ -48,6 +48,15 @@ def message(topic: str) -> dict[str, Any]:
                     "(8 bytes, little-endian), the Avro binary body.",
             payload={"schemaFormat": AVRO_FORMAT, "schema": json.loads(codec.schema_json(record))},
         )
+        if topic == settings.EVENTS_TOPIC:
+            from .ledger import SOURCE_HEADER
+            from .outcomes import COMMAND_ID_HEADER
+            out["headers"] = {"type": "object", "properties": {
+                SOURCE_HEADER: {"type": "string", "description": "partition:offset of the command in appeals.commands "
+                                                                 "this event was appended for (UTF-8)"},
+                COMMAND_ID_HEADER: {"type": "string", "description": "the event's command_id (UTF-8), so a reader "
+                                                                     "waiting for a command's outcome need not decode"},
+            }}
     elif topic == settings.COMMANDS_TOPIC:
         from .api import openapi_document   # the command schemas, from the one field specification
         schemas = openapi_document()["components"]["schemas"]

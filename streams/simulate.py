@@ -12,7 +12,7 @@ import heapq
 import itertools
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -74,13 +74,6 @@ def load_propensities(path: Path | None) -> dict[str, Propensity]:
                 raise SystemExit(f"{path}: {code}.{name} must be between 0 and 1")
             setattr(table[code], name, float(value))
     return table
-
-
-@dataclass(order=True)
-class _Pending:
-    at: datetime
-    order: int
-    command: dict[str, Any] = field(compare=False)
 
 
 _CUMULATIVE: dict[int, tuple[list[str], list[int]]] = {}
@@ -165,19 +158,21 @@ def commands(appeals: int, seed: int, start: date, days: int, propensities: dict
     regions = list(POPULATION)
     cumulative = list(itertools.accumulate(POPULATION[r] for r in regions))
     # Filing moments in order: the n-th appeal arrives at n/appeals of the period, with jitter.
-    pending: list[_Pending] = []
+    # (business time, creation order, command): plain tuples compare in C, and the unique order
+    # means two commands are never compared themselves.
+    pending: list[tuple[datetime, int, dict[str, Any]]] = []
     order = 0
     period = timedelta(days=days)
     for n in range(appeals):
         filed_at = datetime.combine(start, time(0, 0), KZ) + period * (n + rnd.random()) / appeals
-        while pending and pending[0].at <= filed_at:
-            yield heapq.heappop(pending).command
+        while pending and pending[0][0] <= filed_at:
+            yield heapq.heappop(pending)[2]
         region = rnd.choices(regions, cum_weights=cumulative)[0]
         for command in lifecycle(n, seed, filed_at, region, propensities[region], rnd):
-            heapq.heappush(pending, _Pending(datetime.fromisoformat(command["at"]), order, command))
+            heapq.heappush(pending, (datetime.fromisoformat(command["at"]), order, command))
             order += 1
     while pending:
-        yield heapq.heappop(pending).command
+        yield heapq.heappop(pending)[2]
 
 
 def line(command: dict[str, Any]) -> str:

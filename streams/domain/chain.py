@@ -20,7 +20,8 @@ GENESIS_HASH = "0" * 64  # prev_hash of an appeal's first event
 
 def _json_default(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        # YYYY-MM-DDTHH:MM:SS.ffffffZ; isoformat writes it several times faster than strftime.
+        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

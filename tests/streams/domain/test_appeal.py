@@ -190,3 +190,13 @@ def test_canonical_bytes_match_the_standard_library_form_on_simulated_lifecycles
         checked += 1
         unusual += "😀" in event["payload"].get("reason", "")
     assert checked > 500 and unusual > 20
+
+
+def test_canonical_times_are_utc_with_microseconds_and_z():
+    from streams.domain.chain import _json_default
+
+    kz = timezone(timedelta(hours=5))
+    for moment in (datetime(2031, 1, 1, 0, 0, tzinfo=kz), datetime(2031, 6, 30, 23, 59, 59, 999999, tzinfo=timezone.utc),
+                   datetime(2024, 2, 29, 4, 5, 6, 7, tzinfo=kz)):
+        assert _json_default(moment) == moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert _json_default(datetime(2031, 1, 1, 0, 0, tzinfo=kz)) == "2030-12-31T19:00:00.000000Z"
