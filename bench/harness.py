@@ -34,10 +34,13 @@ def machine() -> dict:
             "kafka": (ROOT / "deploy" / "kafka" / "pom.xml").read_text().split("<kafka.version>")[1].split("<")[0]}
 
 
-def record(figures: dict) -> None:
-    """Merge `figures` (name -> {value, unit, how, workload}) into bench/results/latest.json and its markdown twin."""
+def record(figures: dict, run: dict | None = None) -> None:
+    """Merge `figures` (name -> {value, unit, how, workload}) into bench/results/latest.json and its markdown twin;
+    `run` describes a whole `make bench` (duration, steps, failures)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     data = json.loads(LATEST.read_text()) if LATEST.exists() else {"figures": {}}
+    if run is not None:
+        data["run"] = run
     data["machine"] = machine()
     data["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     # Figures from several runs share the file: each keeps the machine, versions and time it was measured with.
@@ -51,7 +54,9 @@ def record(figures: dict) -> None:
     m = data["machine"]
     (RESULTS / "latest.md").write_text(
         f"# tyndau benchmarks\n\nMachine: {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, Kafka {m['kafka']}; "
-        f"updated {data['updated_at']}.\n\n" + "\n".join(lines) + "\n")
+        f"updated {data['updated_at']}.\n\n" + "\n".join(lines) + "\n" +
+        (f"\n`make bench`: {data['run']['seconds']} s, steps {', '.join(data['run']['steps'])}"
+         f"{'; failed: ' + ', '.join(data['run']['failed']) if data['run']['failed'] else ''}.\n" if data.get("run") else ""))
 
 
 @contextmanager

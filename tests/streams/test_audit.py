@@ -42,16 +42,17 @@ def published(worker, tmp_path_factory):
     done = subprocess.run([sys.executable, "-m", "streams.cli", "publish", str(path), "--format", "json"], env=worker.env,
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    last = max(work.events_by_appeal)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:   # wait until the projection has every appeal
-        try:
-            if all(len(get(worker, f"/v1/appeals/{a}/history")["events"]) == len(c) for a, c in
-                   [(last, work.events_by_appeal[last])]):
-                break
-        except urllib.error.HTTPError:
-            pass
-        time.sleep(0.3)
+    # Wait until the projection indexes every event of every appeal (partitions progress apart).
+    waiting = dict(work.events_by_appeal)
+    deadline = time.monotonic() + 120
+    while waiting and time.monotonic() < deadline:
+        for appeal_id, command_ids in list(waiting.items()):
+            try:
+                if len(get(worker, f"/v1/appeals/{appeal_id}/history")["events"]) == len(command_ids):
+                    del waiting[appeal_id]
+            except urllib.error.HTTPError:
+                pass
+        time.sleep(0.2)
     return work
 
 
