@@ -214,7 +214,7 @@ def run_figures(bootstrap: str, dsn: str, written: int, appeal_ids: list[str], a
                           "how": "peak RSS (getrusage ru_maxrss) of the process that ran the replay"},
         "history_p99_ms": {"value": round(percentile(history_ms, 0.99), 1), "unit": "ms", "target": "≤ 50",
                            "workload": f"{log_rows} rows in appeal_events ({written} real, the rest synthetic); {len(sample)} appeals",
-                           "how": "lineage query on appeal_events FINAL + reading the events from Kafka by offset + chain check "
+                           "how": "lineage query on appeal_events (projections/queries/history.sql) + reading the events from Kafka by offset + chain check "
                                   "(the /history endpoint's code), p99 over random appeals; p50 "
                                   f"{percentile(history_ms, 0.5):.1f} ms; of which the lineage query p50 "
                                   f"{percentile(query_ms, 0.5):.1f} ms, p99 {percentile(query_ms, 0.99):.1f} ms"},
