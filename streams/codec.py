@@ -133,16 +133,25 @@ def split_header(message: bytes) -> tuple[bytes, memoryview]:
     return bytes(message[2:HEADER_SIZE]), memoryview(message)[HEADER_SIZE:]
 
 
+def _writer(fingerprint: bytes) -> Schema:
+    writer = writers().get(fingerprint)
+    if writer is None:
+        raise DecodeError(f"unknown writer schema fingerprint {fingerprint.hex()}; fetch it from the schemas topic or upgrade")
+    return writer
+
+
+def _resolved_to(writer: Schema, reader: str | None) -> Any:
+    """The reader schema to resolve `writer` to, or None when it is the writer's own."""
+    parsed = load(reader or writer.name).parsed
+    return None if parsed is writer.parsed else parsed
+
+
 def decode(message: bytes, reader: str | None = None) -> dict[str, Any]:
     """Decode with the writer schema named by the message's fingerprint, resolved to `reader`
     (by default the writer's own record name, as this version of tyndau knows it)."""
     fingerprint, body = split_header(message)
-    writer = writers().get(fingerprint)
-    if writer is None:
-        raise DecodeError(f"unknown writer schema fingerprint {fingerprint.hex()}; fetch it from the schemas topic or upgrade")
-    reader_schema = load(reader or writer.name).parsed
-    same = reader_schema is writer.parsed
-    return fastavro.schemaless_reader(io.BytesIO(body), writer.parsed, None if same else reader_schema)
+    writer = _writer(fingerprint)
+    return fastavro.schemaless_reader(io.BytesIO(body), writer.parsed, _resolved_to(writer, reader))
 
 
 _SYNC = bytes(16)   # the sync marker of the containers decode_many builds in memory
@@ -151,7 +160,7 @@ _SYNC = bytes(16)   # the sync marker of the containers decode_many builds in me
 @lru_cache(maxsize=None)
 def _container_header(fingerprint: bytes) -> bytes:
     out = io.BytesIO()
-    fastavro.writer(out, writers()[fingerprint].parsed, [], sync_marker=_SYNC)
+    fastavro.writer(out, _writer(fingerprint).parsed, [], sync_marker=_SYNC)
     return out.getvalue()
 
 
@@ -182,14 +191,11 @@ def decode_many(messages: list[bytes], keys: list[str] | None = None) -> list[di
         j = i + 1
         while j < n and messages[j][2:HEADER_SIZE] == fingerprint and messages[j][:2] == MAGIC:
             j += 1
-        writer = writers().get(fingerprint)
-        if writer is None:
-            raise DecodeError(f"unknown writer schema fingerprint {fingerprint.hex()}; fetch it from the schemas topic or upgrade")
-        reader_schema = load(writer.name).parsed
+        writer = _writer(fingerprint)
         data = b"".join(memoryview(m)[HEADER_SIZE:] for m in messages[i:j])
         block = b"".join((_container_header(fingerprint), _long(j - i), _long(len(data)), data, _SYNC))
         try:
-            records = list(fastavro.reader(io.BytesIO(block), reader_schema=None if reader_schema is writer.parsed else reader_schema))
+            records = list(fastavro.reader(io.BytesIO(block), reader_schema=_resolved_to(writer, None)))
             if len(records) != j - i or (keys is not None and any(
                     r.get("appeal_id") != k for r, k in zip(records, keys[i:j]) if k is not None)):
                 raise DecodeError("the block did not decode record for record")
@@ -203,7 +209,4 @@ def decode_many(messages: list[bytes], keys: list[str] | None = None) -> list[di
 def decode_as_written(message: bytes) -> dict[str, Any]:
     """Decode with the writer schema alone, no resolution: the form the event's hash was computed over."""
     fingerprint, body = split_header(message)
-    writer = writers().get(fingerprint)
-    if writer is None:
-        raise DecodeError(f"unknown writer schema fingerprint {fingerprint.hex()}")
-    return fastavro.schemaless_reader(io.BytesIO(body), writer.parsed, None)
+    return fastavro.schemaless_reader(io.BytesIO(body), _writer(fingerprint).parsed, None)
