@@ -36,12 +36,11 @@ def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
     from streams.domain.appeal import decide, evolve
     from streams.domain.chain import seal
     from streams.domain.commands import CommandError, parse_command
-    from streams.ledger import OutcomeWriter
     from streams.simulate import commands, default_propensities
 
     async def run() -> tuple[int, list[str]]:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
-                                    max_batch_size=OutcomeWriter.MAX_BATCH_BYTES, compression_type=None)  # as the ledger writes
+                                    max_batch_size=settings.LEDGER_RECORD_BATCH_BYTES, compression_type=None)  # as the ledger writes
         await producer.start()
         states, written, appeals = {}, 0, []
         now = datetime.now(timezone.utc)

@@ -187,17 +187,13 @@ class OutcomeWriter:
     of commands a second that was most of the ledger's time.
     """
 
-    # An auditor's read of one event returns the whole record batch holding it: batches of at
-    # most 128 KB keep that read to a few hundred records, and cost the ledger little.
-    MAX_BATCH_BYTES = 128 * 1024
-
     def __init__(self) -> None:
         self.producer: AIOKafkaProducer | None = None
 
     async def start(self) -> AIOKafkaProducer:
         if self.producer is None:
             producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP, acks="all", enable_idempotence=True,
-                                        max_batch_size=self.MAX_BATCH_BYTES, client_id=f"{settings.APP_ID}-ledger")
+                                        max_batch_size=settings.LEDGER_RECORD_BATCH_BYTES, client_id=f"{settings.APP_ID}-ledger")
             await producer.start()
             self.producer = producer
         return self.producer
@@ -223,11 +219,11 @@ class OutcomeWriter:
             for partition, items in by_partition.items():
                 batch = producer.create_batch()
                 for _, key, value, headers in items:
-                    if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                    if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:   # full
                         sent.append(await producer.send_batch(batch, topic, partition=partition))
                         batch = producer.create_batch()
-                        if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
-                            raise ValueError(f"a record of {len(value)} bytes does not fit in a batch")
+                        # A new batch takes its first record whatever its size; the broker's limit applies.
+                        batch.append(key=key, value=value, timestamp=None, headers=headers)
                 sent.append(await producer.send_batch(batch, topic, partition=partition))
             for fut in sent:
                 await fut

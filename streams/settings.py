@@ -66,6 +66,9 @@ ESCALATE_AFTER_WORKING_DAYS = _int("TYNDAU_ESCALATE_AFTER_WORKING_DAYS", 0)
 # The ledger judges commands in batches of at most this many, or what arrived within this many seconds.
 LEDGER_BATCH = _int("TYNDAU_LEDGER_BATCH", 2000)
 LEDGER_BATCH_SECONDS = float(_env("TYNDAU_LEDGER_BATCH_SECONDS", "0.02"))
+# The largest record batch the ledger writes. An auditor's read of one event returns the whole
+# batch holding it: 128 KB keeps that to a few hundred records, and costs the ledger little.
+LEDGER_RECORD_BATCH_BYTES = 128 * 1024
 
 # Allocations between collections of Python's youngest GC generation. The default (700) makes a
 # worker that folds thousands of events a second spend a third of its time in the collector.
