@@ -37,17 +37,18 @@ class LogReader:
         self.bootstrap = bootstrap or settings.KAFKA_BOOTSTRAP
         self.max_bytes = max_bytes
         self.client: AIOKafkaClient | None = None
-        self.lock = asyncio.Lock()
+        self.starting = asyncio.Lock()   # concurrent first callers start one client
 
     async def _start(self) -> AIOKafkaClient:
-        if self.client is None:
-            client = AIOKafkaClient(bootstrap_servers=self.bootstrap, client_id="tyndau-log-reader")
-            await client.bootstrap()
-            self.client = client
-        return self.client
+        async with self.starting:
+            if self.client is None:
+                client = AIOKafkaClient(bootstrap_servers=self.bootstrap, client_id="tyndau-log-reader")
+                await client.bootstrap()
+                self.client = client
+            return self.client
 
     async def _leader(self, client: AIOKafkaClient, tp: TopicPartition) -> int:
-        for attempt in range(3):
+        for _ in range(3):
             leader = client.cluster.leader_for_partition(tp)
             if leader is not None and leader >= 0:
                 return leader
@@ -80,17 +81,18 @@ class LogReader:
         return out
 
     async def fetch(self, locations: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """The raw records at these (partition, offset) places; a place with no record is left out."""
-        async with self.lock:
-            client = await self._start()
-            found: dict[tuple[int, int], bytes] = {}
-            last = {p: max(o for q, o in locations if q == p) for p, _ in locations}
-            for partition, offset in sorted(set(locations)):
-                if (partition, offset) in found:
-                    continue   # it came in the batch of an earlier one
-                batch = await self._fetch_at(client, TopicPartition(settings.EVENTS_TOPIC, partition), offset, last[partition])
-                found.update(((partition, o), value) for o, value in batch.items())
-            return {place: found[place] for place in locations if place in found}
+        """The raw records at these (partition, offset) places; a place with no record is left out.
+
+        Fetch requests carry their own offsets, so callers need not wait for each other."""
+        client = await self._start()
+        found: dict[tuple[int, int], bytes] = {}
+        last = {p: max(o for q, o in locations if q == p) for p, _ in locations}
+        for partition, offset in sorted(set(locations)):
+            if (partition, offset) in found:
+                continue   # it came in the batch of an earlier one
+            batch = await self._fetch_at(client, TopicPartition(settings.EVENTS_TOPIC, partition), offset, last[partition])
+            found.update(((partition, o), value) for o, value in batch.items())
+        return {place: found[place] for place in locations if place in found}
 
     async def stop(self) -> None:
         if self.client is not None:
