@@ -61,6 +61,11 @@ class WorkerProcess:
         self.wait_ready(ready_timeout)
         return self
 
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """`tyndau ARGS` with this worker's settings (broker, data folder, port); output captured as text."""
+        return subprocess.run([sys.executable, "-m", "streams.cli", *args], env=self.env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=timeout)
+
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.http_port}{path}"
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -13,7 +11,6 @@ from datetime import date, datetime, timedelta
 import holidays
 import pytest
 
-from tests.conftest import ROOT
 from tests.workload import ALMATY, generate
 
 pytestmark = pytest.mark.integration
@@ -83,8 +80,7 @@ def test_ranking_by_region_equals_an_independent_fold(worker, tmp_path):
     work = generate(3_000, seed=3, prefix=f"rank-{uuid.uuid4().hex[:6]}", start=datetime(2034, 1, 9, 9, tzinfo=ALMATY), span_days=300)
     path = tmp_path / "commands.jsonl"
     work.write(path)
-    run = lambda *args: subprocess.run([sys.executable, "-m", "streams.cli", *args], env=worker.env, cwd=ROOT,  # noqa: E731
-                                       capture_output=True, text=True, timeout=300)
+    run = worker.cli
     published = run("publish", str(path), "--format", "json")
     assert published.returncode == 0, published.stderr
     expected = expected_ranking(work.lines, work.expect)

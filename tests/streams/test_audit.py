@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -16,7 +15,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from streams import codec
-from tests.conftest import ROOT
 from tests.kafka_reading import read_all
 from tests.workload import ALMATY, generate
 
@@ -25,8 +23,7 @@ PERIOD = ("2037-01-01", "2037-12-31")
 
 
 def cli(worker, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "streams.cli", *args, "--api", worker.url("")], env=worker.env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return worker.cli(*args, "--api", worker.url(""), timeout=timeout)
 
 
 def get(worker, path):
@@ -39,8 +36,7 @@ def published(worker, tmp_path_factory):
     work = generate(600, seed=21, prefix=f"audit-{uuid.uuid4().hex[:6]}", start=datetime(2037, 2, 2, 9, tzinfo=ALMATY), span_days=200)
     path = tmp_path_factory.mktemp("audit") / "commands.jsonl"
     work.write(path)
-    done = subprocess.run([sys.executable, "-m", "streams.cli", "publish", str(path), "--format", "json"], env=worker.env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = worker.cli("publish", str(path), "--format", "json")
     assert done.returncode == 0, done.stderr
     # Wait until the projection indexes every event of every appeal (partitions progress apart).
     waiting = dict(work.events_by_appeal)

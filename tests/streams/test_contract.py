@@ -35,8 +35,7 @@ def published(worker, tmp_path_factory):
     work = generate(400, seed=31, prefix=f"contract-{uuid.uuid4().hex[:6]}", start=datetime(2038, 3, 1, 9, tzinfo=ALMATY), span_days=100)
     path = tmp_path_factory.mktemp("contract") / "commands.jsonl"
     work.write(path)
-    done = subprocess.run([sys.executable, "-m", "streams.cli", "publish", str(path), "--format", "json"], env=worker.env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = worker.cli("publish", str(path), "--format", "json")
     assert done.returncode == 0, done.stderr
     return work
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -15,7 +13,6 @@ import pytest
 from streams import codec
 from streams.domain.chain import chain_problems
 from streams.publish import publish_lines
-from tests.conftest import ROOT
 from tests.kafka_reading import read_all
 from tests.workload import generate
 
@@ -55,8 +52,7 @@ def test_publish_10000_commands_gives_one_event_per_valid_command(kafka, worker,
     work = generate(10_000, seed=7, prefix=prefix)
     path = tmp_path / "commands.jsonl"
     work.write(path)
-    done = subprocess.run([sys.executable, "-m", "streams.cli", "publish", str(path), "--format", "json", "--wait", "60"],
-                          env=worker.env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = worker.cli("publish", str(path), "--format", "json", "--wait", "60", timeout=600)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     expected = Counter(work.expect)
