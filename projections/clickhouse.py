@@ -7,7 +7,7 @@ import math
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import clickhouse_connect
 
 from streams import settings
+from streams.domain import bounds
 
 HERE = Path(__file__).resolve().parent
 MIGRATIONS = HERE / "migrations"
@@ -105,6 +106,66 @@ def named_query(name: str) -> str:
     if not path.exists():
         raise KeyError(f"no query named {name} in {QUERIES}")
     return "\n".join(line for line in path.read_text().splitlines() if not line.strip().startswith("--")).strip()
+
+
+# Columns a query may group by ({by:Identifier}): none of them identifies a citizen.
+GROUPABLE_COLUMNS = ("region", "body", "category")
+_PLACEHOLDER = re.compile(r"\{(\w+):(\w+)\}")
+_UNSIGNED_BITS = {"UInt8": 8, "UInt16": 16, "UInt32": 32, "UInt64": 64}
+
+
+class QueryParameterError(ValueError):
+    """A named query's parameters that do not match its placeholders."""
+
+
+@lru_cache(maxsize=None)
+def query_names() -> frozenset[str]:
+    return frozenset(path.name[: -len(".sql")] for path in QUERIES.glob("*.sql"))
+
+
+@lru_cache(maxsize=None)
+def placeholders(name: str) -> dict[str, str]:
+    """The query's parameters and their ClickHouse types, from its {name:Type} placeholders."""
+    return dict(_PLACEHOLDER.findall(named_query(name)))
+
+
+def _checked(name: str, kind: str, value: Any) -> Any:
+    if kind == "String":
+        if isinstance(value, str) and len(value) <= bounds.MAX_TEXT_CHARS and bounds.encodable(value):
+            return value
+        raise QueryParameterError(f"{name} must be a string of at most {bounds.MAX_TEXT_CHARS} characters")
+    if kind in ("Date", "Date32"):
+        try:
+            day = date.fromisoformat(value) if isinstance(value, str) and len(value) <= 10 else None
+        except ValueError:
+            day = None
+        if day is None or not bounds.EARLIEST_DAY <= day <= bounds.LATEST_DAY:
+            raise QueryParameterError(f"{name} must be a date YYYY-MM-DD between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}")
+        return day
+    if kind in _UNSIGNED_BITS:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2 ** _UNSIGNED_BITS[kind]:
+            raise QueryParameterError(f"{name} must be a whole number from 0 to {2 ** _UNSIGNED_BITS[kind] - 1}")
+        return value
+    if kind == "Identifier":
+        if value not in GROUPABLE_COLUMNS:
+            raise QueryParameterError(f"{name} must be one of {', '.join(GROUPABLE_COLUMNS)}")
+        return value
+    raise QueryParameterError(f"{name} has the type {kind}, which this endpoint does not take")
+
+
+def check_parameters(name: str, parameters: Any) -> dict[str, Any]:
+    """The parameters of a named query, each checked against its placeholder's type; exactly the
+    placeholders, no more and no fewer. QueryParameterError says what is wrong."""
+    if not isinstance(parameters, dict):
+        raise QueryParameterError("the parameters are a JSON object, {\"name\": value, …}")
+    expected = placeholders(name)
+    unknown = sorted(set(parameters) - set(expected))
+    missing = sorted(set(expected) - set(parameters))
+    if unknown or missing:
+        raise QueryParameterError(f"it takes {', '.join(sorted(expected)) or 'no parameters'}"
+                                  + (f"; unknown: {bounds.shown(unknown)}" if unknown else "")
+                                  + (f"; missing: {', '.join(missing)}" if missing else ""))
+    return {key: _checked(key, expected[key], value) for key, value in parameters.items()}
 
 
 def _clean(value: Any) -> Any:

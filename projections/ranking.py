@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from streams import settings
+from streams.domain import bounds
 
-from .clickhouse import run_query
+from .clickhouse import GROUPABLE_COLUMNS, run_query
 
-GROUPINGS = ("region", "body", "category")
+GROUPINGS = GROUPABLE_COLUMNS
 FIELDS = ("key", "filed", "answered", "response_rate", "on_time_rate", "rated", "dissatisfied_share",
           "escalated", "escalation_share", "overdue", "median_response_working_days")
 
@@ -19,7 +20,7 @@ def local_today() -> date:
 
 
 def _period(date_from: date | None, date_to: date | None, today: date | None) -> dict[str, Any]:
-    return {"from": date_from or date(1970, 1, 1), "to": date_to or date(2149, 6, 1), "today": today or local_today()}
+    return {"from": date_from or bounds.EARLIEST_DAY, "to": date_to or bounds.LATEST_DAY, "today": today or local_today()}
 
 
 def ranking(by: str, date_from: date | None = None, date_to: date | None = None, today: date | None = None,

@@ -2,11 +2,17 @@
 
 Replays are harmless: event rows replace themselves by (appeal_id, sequence), a state row is
 written only when an event moved the appeal past the state already stored, and the row with
-the highest sequence wins. A failed insert raises, so the caller commits no offset.
+the highest sequence wins. A failed insert raises, so the caller commits no offset; the state
+cache learns a batch's states only once the batch is in, so a retry writes them again.
+
+An event that cannot be projected (it does not decode, cannot be folded, or the engine refuses
+its rows while it accepts the others) is recorded in `projection_errors` with its lineage and
+the projector moves on; `tyndau verify` reports those rows.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -17,6 +23,10 @@ from streams.domain.appeal import AppealState, evolve
 
 from . import rows
 from .clickhouse import client
+
+log = logging.getLogger(__name__)
+
+ERROR_COLUMNS = ["topic", "partition", "offset", "appeal_id", "error", "recorded_at"]
 
 
 class Record(NamedTuple):
@@ -35,6 +45,7 @@ class ProjectionWriter:
         self.cache: OrderedDict[str, tuple[AppealState, str]] = OrderedDict()
         self.cache_size = cache_size
         self.events_written = 0
+        self.errors_recorded = 0
         self.seconds: dict[str, float] = {}   # time spent per step (decode, load, fold_and_rows, insert), for profiling
 
     def _load(self, appeal_ids: Iterable[str]) -> None:
@@ -64,14 +75,49 @@ class ProjectionWriter:
         self.seconds[step] = self.seconds.get(step, 0.0) + now - since
         return now
 
+    def _decode(self, records: list[Record]) -> tuple[list[tuple[Record, dict]], list[tuple[Record, str]]]:
+        """(record, event) for every record that decodes; (record, why) for those that do not."""
+        keys = [_key_text(r.key) for r in records]
+        try:
+            return list(zip(records, codec.decode_many([r.value for r in records], keys))), []
+        except Exception:  # some record in the batch is not an event: find which, one by one
+            decoded, failed = [], []
+            for record, key in zip(records, keys):
+                try:
+                    event = codec.decode(record.value)
+                    if key is not None and event["appeal_id"] != key:
+                        raise codec.DecodeError("the event's appeal_id is not its Kafka key")
+                    decoded.append((record, event))
+                except Exception as error:
+                    failed.append((record, f"undecodable: {type(error).__name__}: {str(error)[:200]}"))
+            return decoded, failed
+
+    def _fold(self, decoded: list[tuple[Record, dict]], now: datetime):
+        """Event rows, and the appeals' new states, for the decoded events; (record, why) for those that fail."""
+        event_rows: list[tuple[Record, list[Any]]] = []
+        changed: dict[str, tuple[AppealState, str]] = {}
+        failed: list[tuple[Record, str]] = []
+        for record, event in decoded:
+            try:
+                row = rows.event_row(event, record.topic, record.partition, record.offset, now, self.key)
+                appeal_id = event["appeal_id"]
+                state, ref = changed.get(appeal_id) or self.cache.get(appeal_id, (None, ""))
+                if (state is None or event["sequence"] > state.sequence) and (state is not None or event["event_type"] == "filed"):
+                    # (an appeal whose filing this projection never saw gets no state row; verify reports it)
+                    changed[appeal_id] = (evolve(state, event), ref or rows.citizen_ref_of(event, self.key))
+            except Exception as error:
+                failed.append((record, f"cannot be projected: {type(error).__name__}: {str(error)[:200]}"))
+                continue
+            event_rows.append((record, row))
+        return event_rows, changed, failed
+
     def write(self, records: list[Record]) -> int:
-        """Project a batch; returns the number of events written."""
+        """Project a batch; returns the number of events written (those recorded as errors excluded)."""
         if not records:
             return 0
         now = datetime.now(timezone.utc)
         clock = time.perf_counter()
-        events = codec.decode_many([r.value for r in records], [r.key.decode() if r.key else None for r in records])
-        decoded = list(zip(records, events))
+        decoded, failed = self._decode(records)
         # Appeals whose first event here is their filing are new: only the others are looked up.
         first_sequence: dict[str, int] = {}
         for _, e in decoded:
@@ -79,25 +125,54 @@ class ProjectionWriter:
         clock = self._tick("decode", clock)
         self._load(a for a, seq in first_sequence.items() if seq > 1)
         clock = self._tick("load", clock)
-        event_rows: list[list[Any]] = []
-        changed: dict[str, tuple[AppealState, str]] = {}
-        for record, event in decoded:
-            event_rows.append(rows.event_row(event, record.topic, record.partition, record.offset, now, self.key))
-            appeal_id = event["appeal_id"]
-            state, ref = self.cache.get(appeal_id, (None, ""))
-            if state is not None and event["sequence"] <= state.sequence:
-                continue
-            if state is None and event["event_type"] != "filed":
-                continue  # an appeal whose filing this projection never saw; verify reports it
-            new_state = evolve(state, event)
-            ref = ref or rows.citizen_ref_of(event, self.key)
-            self._remember(appeal_id, new_state, ref)
-            changed[appeal_id] = (new_state, ref)
+        event_rows, changed, fold_failed = self._fold(decoded, now)
+        failed += fold_failed
         state_rows = [rows.state_row(s, ref, rows.response_working_days(s)) for s, ref in changed.values()]
         clock = self._tick("fold_and_rows", clock)
-        self._insert("appeal_events", rows.EVENT_COLUMNS, event_rows)
-        if state_rows:
-            self._insert("appeals", rows.STATE_COLUMNS, state_rows)
+        try:
+            if event_rows:
+                self._insert("appeal_events", rows.EVENT_COLUMNS, [row for _, row in event_rows])
+            if state_rows:
+                self._insert("appeals", rows.STATE_COLUMNS, state_rows)
+        except Exception as error:
+            if not self._engine_answers():
+                raise   # an outage: the caller retries the batch
+            if len(records) == 1:
+                failed.append((records[0], f"refused by ClickHouse: {type(error).__name__}: {str(error)[:200]}"))
+                self._record_failures(failed, now)
+                return 0
+            # The engine answers but refused this batch: some event's rows are at fault. Halves
+            # find it; rows already inserted on the way are replaced by the same rows.
+            log.warning("ClickHouse refused a batch of %d events; looking for the event at fault", len(records))
+            middle = len(records) // 2
+            return self.write(records[:middle]) + self.write(records[middle:])
+        if failed:
+            self._record_failures(failed, now)
+        for appeal_id, (state, ref) in changed.items():
+            self._remember(appeal_id, state, ref)
         self._tick("insert", clock)
         self.events_written += len(event_rows)
         return len(event_rows)
+
+    def _engine_answers(self) -> bool:
+        try:
+            self.db.command("SELECT 1")
+            return True
+        except Exception:
+            return False
+
+    def _record_failures(self, failed: list[tuple[Record, str]], now: datetime) -> None:
+        for record, why in failed:
+            log.error("could not project %s[%d]@%d: %s", record.topic, record.partition, record.offset, why)
+        self._insert("projection_errors", ERROR_COLUMNS,
+                     [[r.topic, r.partition, r.offset, _key_text(r.key) or "", why, now] for r, why in failed])
+        self.errors_recorded += len(failed)
+
+
+def _key_text(key: bytes | None) -> str | None:
+    if key is None:
+        return None
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        return key.decode("utf-8", "backslashreplace")

@@ -15,22 +15,28 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
+import re
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from faust.web import Request, Response, View
 
 from . import settings
 from .app import app
 from .audit import LogReader, appeal_history
+from .domain import bounds
 from .domain.regions import REGIONS
 from .jsonable import jsonable
 from .domain.commands import CITIZEN_FIELDS, COMMAND_FIELDS, COMMON_FIELDS, Field
 from .outcomes import OutcomeReader, OutcomeWaiter
 from .topics import commands_topic
+from .web import ClientError, JsonView, identifier, parse_json, query_date, query_int, query_seconds, read_body
+
+log = logging.getLogger(__name__)
 
 waiter = OutcomeWaiter()
 MAX_WAIT = 60.0
@@ -47,29 +53,22 @@ async def follow_outcomes() -> None:
         await reader.stop()
 
 
-def _wait_seconds(request: Request) -> float:
-    raw = request.query.get("wait", "10")
-    try:
-        return max(0.0, min(float(raw), MAX_WAIT))
-    except ValueError:
-        return -1.0
-
-
 async def submit(view: View, request: Request, forced_type: str | None = None) -> Response:
-    wait = _wait_seconds(request)
-    if wait < 0:
-        return view.json({"error": "wait must be a number of seconds"}, status=400)
-    body = await request.read()
-    try:
-        command = json.loads(body)
-    except ValueError:
-        command = None
-    if forced_type is not None and isinstance(command, dict):
+    """A command goes to the ledger once it is a JSON object of at most 64 KB: the ledger judges
+    its fields and answers with the event or the rejection. What is not a JSON object never
+    reaches Kafka (400, 413, 415)."""
+    wait = query_seconds(request, "wait", 10.0, MAX_WAIT)
+    body = await read_body(request)
+    command = parse_json(body)
+    if not isinstance(command, dict):
+        raise ClientError(400, "a command is a JSON object", reason="malformed")
+    if forced_type is not None:
         command["type"] = forced_type
-        body = json.dumps(command, ensure_ascii=False).encode()
-    # Even an unreadable body goes to the ledger, which records the rejection: nothing is dropped.
-    appeal_id = command.get("appeal_id") if isinstance(command, dict) else None
-    command_id = command.get("command_id") if isinstance(command, dict) else None
+        body = orjson.dumps(command)
+        if len(body) > bounds.MAX_COMMAND_BYTES:
+            raise ClientError(413, f"the command is over {bounds.MAX_COMMAND_BYTES} bytes", limit=bounds.MAX_COMMAND_BYTES)
+    appeal_id = command.get("appeal_id")
+    command_id = command.get("command_id")
     command_id = command_id if isinstance(command_id, str) else None
     request_id = str(uuid.uuid4())
     fut = waiter.expect(command_id, request_id) if wait > 0 else None
@@ -88,21 +87,21 @@ async def submit(view: View, request: Request, forced_type: str | None = None) -
 
 
 @app.page("/v1/commands")
-class Commands(View):
+class Commands(JsonView):
     async def post(self, request: Request) -> Response:
         return await submit(self, request)
 
 
 @app.page("/v1/commands/{command_type}")
-class TypedCommands(View):
+class TypedCommands(JsonView):
     async def post(self, request: Request, command_type: str) -> Response:
         if command_type not in COMMAND_FIELDS:
-            return self.json({"error": f"unknown command type {command_type!r}", "types": list(COMMAND_FIELDS)}, status=404)
+            return self.json({"error": f"unknown command type {bounds.shown(command_type)}", "types": list(COMMAND_FIELDS)}, status=404)
         return await submit(self, request, command_type)
 
 
 @app.page("/v1/outcomes/{command_id}")
-class Outcomes(View):
+class Outcomes(JsonView):
     async def get(self, request: Request, command_id: str) -> Response:
         outcome = waiter.recent(command_id)
         if outcome is None:
@@ -110,45 +109,42 @@ class Outcomes(View):
         return self.json(outcome.as_json())
 
 
-def _dates(request: Request) -> dict[str, date | None]:
-    return {name: date.fromisoformat(request.query[name]) if request.query.get(name) else None
-            for name in ("from", "to", "today")}
+def _dates(request: Request) -> dict[str, Any]:
+    return {name: query_date(request, name) for name in ("from", "to", "today")}
 
 
 def _limit(request: Request) -> int:
-    return max(1, min(int(request.query.get("limit", "20")), 1000))
+    return query_int(request, "limit", 20, 1, 1000)
 
 
 async def _answer(view: View, request: Request, compute) -> Response:
-    """Run a projection query in the engine's thread; bad parameters are a 400 that says why."""
+    """Run a projection query in the engine's thread; `compute` checks the parameters first, and
+    a bad one is a 400 that says why (ClientError). An engine failure is a 500 (JsonView)."""
     from projections.clickhouse import in_db_thread
 
-    try:
-        call = compute(request)
-    except (ValueError, KeyError) as error:
-        return view.json({"error": str(error)}, status=400)
-    try:
-        return view.json(jsonable(await in_db_thread(call)))
-    except Exception as error:  # the engine's errors reach the caller as JSON, not an HTML 500
-        return view.json({"error": f"query failed: {error}"}, status=500)
+    call = compute(request)
+    return view.json(jsonable(await in_db_thread(call)))
 
 
 @app.page("/v1/ranking")
-class Ranking(View):
+class Ranking(JsonView):
     async def get(self, request: Request) -> Response:
         from projections.ranking import GROUPINGS, ranking
 
         def compute(r: Request):
             by = r.query.get("by", "region")
             if by not in GROUPINGS:
-                raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
+                raise ClientError(400, f"by must be one of {', '.join(GROUPINGS)}")
+            region = r.query.get("region", "")
+            if region and region not in REGIONS:
+                raise ClientError(400, f"region must be a first-level KATO code, e.g. 75; got {bounds.shown(region)}")
             d = _dates(r)
-            return lambda: ranking(by, d["from"], d["to"], d["today"], region=r.query.get("region", ""))
+            return lambda: ranking(by, d["from"], d["to"], d["today"], region=region)
         return await _answer(self, request, compute)
 
 
 @app.page("/v1/kpis")
-class Kpis(View):
+class Kpis(JsonView):
     async def get(self, request: Request) -> Response:
         from projections.ranking import kpis
 
@@ -159,25 +155,25 @@ class Kpis(View):
 
 
 @app.page("/v1/trend")
-class Trend(View):
+class Trend(JsonView):
     async def get(self, request: Request) -> Response:
         from projections.ranking import trend
 
         def compute(r: Request):
-            days, d = max(1, min(int(r.query.get("days", "60")), 3650)), _dates(r)
+            days, d = query_int(r, "days", 60, 1, 3650), _dates(r)
             return lambda: trend(days, d["to"])
         return await _answer(self, request, compute)
 
 
 @app.page("/v1/escalations")
-class Escalations(View):
+class Escalations(JsonView):
     async def get(self, request: Request) -> Response:
         from projections.ranking import escalations
         return await _answer(self, request, lambda r: (lambda: escalations(_limit(r))))
 
 
 @app.page("/v1/overdue")
-class Overdue(View):
+class Overdue(JsonView):
     async def get(self, request: Request) -> Response:
         from projections.ranking import overdue
 
@@ -192,22 +188,22 @@ STATIC_TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "t
 
 
 @app.page("/")
-class Dashboard(View):
+class Dashboard(JsonView):
     async def get(self, request: Request) -> Response:
         return self.html((DASHBOARD / "index.html").read_text(encoding="utf-8"))
 
 
 @app.page("/static/{name}")
-class Static(View):
+class Static(JsonView):
     async def get(self, request: Request, name: str) -> Response:
         path = DASHBOARD / name
-        if "/" in name or path.suffix not in STATIC_TYPES or not path.is_file():
+        if not re.fullmatch(r"[A-Za-z0-9_-]+\.[a-z]+", name) or path.suffix not in STATIC_TYPES or not path.is_file():
             return self.json({"error": f"no such file {name}"}, status=404)
         return self.bytes(path.read_bytes(), content_type=STATIC_TYPES[path.suffix])
 
 
 @app.page("/v1/regions")
-class Regions(View):
+class Regions(JsonView):
     async def get(self, request: Request) -> Response:
         return self.json(REGIONS)
 
@@ -216,16 +212,18 @@ log_reader = LogReader()
 
 
 @app.page("/v1/appeals/{appeal_id}/history")
-class History(View):
+class History(JsonView):
     async def get(self, request: Request, appeal_id: str) -> Response:
         from projections.clickhouse import in_db_thread, run_query
 
+        identifier(appeal_id, "the appeal id")
+        raw = request.query.get("as_of")
         try:
-            as_of = datetime.fromisoformat(request.query["as_of"]) if request.query.get("as_of") else None
-            if as_of is not None and as_of.tzinfo is None:
-                raise ValueError("as_of needs a UTC offset, e.g. 2021-03-10T12:00:00+06:00")
-        except ValueError as error:
-            return self.json({"error": f"as_of: {error}"}, status=400)
+            as_of = datetime.fromisoformat(raw) if raw and len(raw) <= 64 else None
+        except ValueError:
+            as_of = None
+        if raw and (as_of is None or as_of.utcoffset() is None):
+            raise ClientError(400, "as_of must be an ISO 8601 time with a UTC offset, e.g. 2021-03-10T12:00:00+06:00")
         lineage = await in_db_thread(run_query, "history", {"appeal_id": appeal_id})
         document = await appeal_history(appeal_id, lineage, log_reader, as_of=as_of,
                                         personal=request.query.get("personal") == "true")
@@ -235,24 +233,25 @@ class History(View):
 
 
 @app.page("/v1/query/{name}")
-class NamedQuery(View):
+class NamedQuery(JsonView):
     """Named read-only queries from projections/queries, for CLI tools while this worker owns chDB."""
 
     async def post(self, request: Request, name: str) -> Response:
-        from projections.clickhouse import QUERIES, in_db_thread, run_query
+        from projections.clickhouse import QueryParameterError, check_parameters, in_db_thread, query_names, run_query
 
-        if not (QUERIES / f"{name}.sql").is_file() or "/" in name:
-            return self.json({"error": f"no query named {name}"}, status=404)
-        parameters = json.loads(await request.read() or b"{}")
+        if name not in query_names():
+            return self.json({"error": f"no query named {bounds.shown(name)}", "queries": sorted(query_names())}, status=404)
+        body = await read_body(request)
+        parameters = parse_json(body) if body else {}
         try:
-            rows = await in_db_thread(run_query, name, parameters)
-        except Exception as error:  # reported to the caller as JSON
-            return self.json({"error": f"query {name} failed: {error}"}, status=400)
-        return self.json(jsonable(rows))
+            checked = check_parameters(name, parameters)
+        except QueryParameterError as error:
+            raise ClientError(400, f"query {name}: {error}") from None
+        return self.json(jsonable(await in_db_thread(run_query, name, checked)))
 
 
 @app.page("/v1/admin/rebuild")
-class Rebuild(View):
+class Rebuild(JsonView):
     async def post(self, request: Request) -> Response:
         from .projector import rebuild_status, request_rebuild
         if not request_rebuild():
@@ -265,13 +264,13 @@ class Rebuild(View):
 
 
 @app.page("/openapi.json")
-class OpenApi(View):
+class OpenApi(JsonView):
     async def get(self, request: Request) -> Response:
         return self.json(openapi_document())
 
 
 @app.page("/health")
-class Health(View):
+class Health(JsonView):
     async def get(self, request: Request) -> Response:
         return self.json({"status": "ok", "kafka": settings.KAFKA_BOOTSTRAP})
 
@@ -291,6 +290,8 @@ def _property(spec: Field) -> dict[str, Any]:
         prop["minimum"] = spec.minimum
     if spec.maximum is not None:
         prop["maximum"] = spec.maximum
+    if spec.kind == "string":
+        prop["maxLength"] = spec.max_length
     if spec.doc:
         prop["description"] = spec.doc
     return prop

@@ -23,33 +23,45 @@ TYNDAU_PARTITIONS, TYNDAU_DATA_DIR, TYNDAU_HTTP_PORT; see README.md.
 """
 
 
+def _stop_like_ctrl_c(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_up(args: argparse.Namespace) -> int:
+    import signal
+
     from .broker import Broker, BrokerError, terminate
     from .kafka_admin import ensure_topics
 
+    # SIGTERM (kill, a service manager) and SIGHUP (a closed terminal) stop it as Ctrl-C does:
+    # the worker first, then the broker, so neither is left running without the other.
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    signal.signal(signal.SIGHUP, _stop_like_ctrl_c)
     data_dir = Path(args.data_dir)
     broker = Broker(data_dir / "kafka", port=args.kafka_port)
     env = dict(os.environ, TYNDAU_KAFKA=broker.bootstrap, TYNDAU_DATA_DIR=str(data_dir), TYNDAU_HTTP_PORT=str(args.http_port))
+    worker = None
     try:
         print(f"starting Apache Kafka (KRaft) on {broker.bootstrap}, data in {broker.data_dir} …", flush=True)
         broker.start()
-    except BrokerError as error:
-        print(f"tyndau up: {error}", file=sys.stderr)
-        return 1
-    worker = None
-    try:
         ensure_topics(broker.bootstrap)
         print(f"dashboard:  http://{settings.HTTP_HOST}:{args.http_port}/", flush=True)
         print(f"intake API: http://{settings.HTTP_HOST}:{args.http_port}/v1/commands  (OpenAPI: /openapi.json)", flush=True)
         print("press Ctrl-C to stop", flush=True)
         worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", args.loglevel], env=env)
         return worker.wait()
+    except BrokerError as error:
+        print(f"tyndau up: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # stopping is under way: a second signal must not cut it short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         terminate(worker)
-        print("stopping Kafka …", flush=True)
-        broker.stop()
+        if getattr(broker, "_proc", None) is not None:   # only the broker this command started
+            print("stopping Kafka …", flush=True)
+            broker.stop()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -275,6 +287,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 if row.get(name):
                     row[name] = date.fromisoformat(row[name])
         compare(cursors, rows, report)
+        report.projection_errors = worker_json(args.api, "/v1/query/projection_errors", {"limit": 100_000})
     if args.format == "json":
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
@@ -283,7 +296,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"LOG  appeal {p['appeal_id']} sequence {p['sequence']} (partition {p['partition']}, offset {p['offset']}): {p['problem']}")
         for m in report.mismatches:
             print(f"PROJ appeal {m['appeal_id']}: {m['field']} is {m['projection']} in ClickHouse but {m['log']} in the log")
-        print("verified: no problems" if report.ok else f"{len(report.problems)} problems in the log, {len(report.mismatches)} projection mismatches")
+        for e in report.projection_errors:
+            print(f"NOT PROJECTED {e['topic']} partition {e['partition']}, offset {e['offset']} (appeal {e['appeal_id'] or '?'}): {e['error']}")
+        print("verified: no problems" if report.ok else f"{len(report.problems)} problems in the log, {len(report.mismatches)} "
+              f"projection mismatches, {len(report.projection_errors)} events not projected")
     return 0 if report.ok else 1
 
 

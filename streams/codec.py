@@ -100,12 +100,22 @@ def encode_event(event: dict[str, Any], name: str = EVENT) -> bytes:
     return encode(name, tagged)
 
 
+def release_number(name: str) -> tuple[int, ...] | None:
+    """(major, minor) of a release folder named vMAJOR or vMAJOR.MINOR; None for any other name."""
+    parts = name[1:].split(".") if name.startswith("v") else []
+    if not 1 <= len(parts) <= 2 or not all(part.isdigit() for part in parts):
+        return None
+    return tuple(int(part) for part in parts) + (0,) * (2 - len(parts))
+
+
 def released_versions() -> list[Path]:
-    """The folders of released schema versions, oldest first (schemas/released/v1, v2, …)."""
+    """The folders of released schema versions, oldest first (schemas/released/v1, v1.1, …, v2, …).
+
+    A minor release (v1.1) adds fields with defaults and stays fully compatible with its major version."""
     released = settings.SCHEMAS_DIR / "released"
     if not released.is_dir():
         return []
-    return sorted((p for p in released.iterdir() if p.is_dir() and p.name[1:].isdigit()), key=lambda p: int(p.name[1:]))
+    return sorted((p for p in released.iterdir() if p.is_dir() and release_number(p.name)), key=lambda p: release_number(p.name))
 
 
 def _split_names(node: Any) -> Any:

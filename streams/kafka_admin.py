@@ -12,6 +12,10 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from . import settings
 
 UNLIMITED = "-1"
+# The largest record batch each topic accepts, set explicitly (not left to the broker's default):
+# a command is at most 64 KB (README), a rejection keeps at most that much of it, and the ledger
+# writes record batches of at most 128 KB plus one record.
+MAX_MESSAGE_BYTES = str(1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class TopicSpec:
 
 def topic_specs(partitions: int | None = None) -> list[TopicSpec]:
     n = partitions or settings.PARTITIONS
-    return [
+    specs = [
         TopicSpec(settings.COMMANDS_TOPIC, n, {"cleanup.policy": "delete", "retention.ms": str(30 * 24 * 3600 * 1000)},
                   "Requests to change appeals (JSON), keyed by appeal id."),
         TopicSpec(settings.EVENTS_TOPIC, n, {"cleanup.policy": "delete", "retention.ms": UNLIMITED, "retention.bytes": UNLIMITED},
@@ -36,6 +40,9 @@ def topic_specs(partitions: int | None = None) -> list[TopicSpec]:
         TopicSpec(settings.SCHEMAS_TOPIC, 1, {"cleanup.policy": "compact", "retention.ms": UNLIMITED},
                   "Every writer schema ever used, keyed by its CRC-64-AVRO fingerprint (16 hex digits); value: the schema JSON."),
     ]
+    for spec in specs:
+        spec.config["max.message.bytes"] = MAX_MESSAGE_BYTES
+    return specs
 
 
 async def _ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> None:

@@ -6,8 +6,11 @@ Exactly one outcome per command, across crashes, without Kafka transactions:
 - commands, events and rejections are co-partitioned: command partition p writes only to
   partition p of appeals.events and appeals.rejected, each record naming its command's offset
   (the `tyndau-command` header on events, source_offset in rejections);
-- commands are judged in batches; a batch's rejections are written and acknowledged before
-  its events are sent, so a durable event implies every earlier rejection is durable too;
+- commands are judged in batches (`streams/judge.py`: any bytes get an event or a rejection,
+  never an exception); a batch's rejections are written and acknowledged before its events
+  are sent, so a durable event implies every earlier rejection is durable too;
+- a batch's states reach the table only after all its outcomes are acknowledged, so a batch
+  that fails leaves no state the log does not hold;
 - on recovery, commands up to the last event's command offset, and those named by the
   rejections after it, have their outcome on the log: a re-delivered one is skipped rather
   than judged again against a later state; every other command is judged (again);
@@ -16,10 +19,8 @@ Exactly one outcome per command, across crashes, without Kafka transactions:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,9 +29,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from . import codec, settings
 from .app import app
-from .domain.appeal import AppealState, decide, evolve
-from .domain.chain import seal
-from .domain.commands import CommandError, parse_command
+from .domain.appeal import AppealState, evolve
+from .judge import header, judge
 from .outcomes import COMMAND_ID_HEADER
 from .topics import commands_topic, events_topic
 
@@ -40,11 +40,14 @@ log = logging.getLogger(__name__)
 SOURCE_HEADER = "tyndau-command"   # on each event: "<partition>:<offset>" of its command
 
 
-def _header(headers: Any, name: str) -> bytes | None:
-    for key, value in (headers.items() if isinstance(headers, dict) else headers or ()):
-        if key == name:
-            return value if isinstance(value, bytes) else str(value).encode()
-    return None
+def source_of(headers: Any) -> tuple[int, int] | None:
+    """(partition, offset) of the command an event was judged from, from its `tyndau-command` header."""
+    raw = header(headers, SOURCE_HEADER)
+    try:
+        partition, offset = (int(x) for x in raw.split(b":"))
+        return partition, offset
+    except (AttributeError, ValueError):
+        return None
 
 
 class AppealLedgerTable(faust.Table):
@@ -58,13 +61,18 @@ class AppealLedgerTable(faust.Table):
 
     def apply_changelog_batch(self, batch) -> None:
         for record in batch:
-            event = codec.decode(record.message.value)
-            key = event["appeal_id"]
-            self.data[key] = evolve(self.data.get(key), event)
-            source = _header(record.message.headers, SOURCE_HEADER)
+            message = record.message
+            try:
+                event = codec.decode(message.value)
+                key = event["appeal_id"]
+                self.data[key] = evolve(self.data.get(key), event)
+            except Exception as error:  # not the ledger's writing: `tyndau verify` reports it; recovery goes on
+                log.error("skipping %s[%s]@%s in recovery, it is not an event this ledger can fold: %s",
+                          message.topic, message.partition, message.offset, type(error).__name__)
+                continue
+            source = source_of(message.headers)
             if source:
-                partition, offset = (int(x) for x in source.split(b":"))
-                self.judged(partition, offset)
+                self.judged(*source)
 
     async def on_recovery_completed(self, active_tps, standby_tps) -> None:
         await super().on_recovery_completed(active_tps, standby_tps)
@@ -121,62 +129,21 @@ async def rejected_command_offsets_after(after: dict[int, int], chunk: int = 100
                     for record in records:
                         if record.offset >= stop:
                             break
-                        rejected = codec.decode(record.value)
-                        if rejected["source_offset"] > after[tp.partition]:
-                            found[tp.partition].add(rejected["source_offset"])
+                        position = record.offset + 1
+                        try:
+                            source_offset = codec.decode(record.value)["source_offset"]
+                        except Exception as error:  # not the ledger's writing; it names no command
+                            log.error("skipping %s[%s]@%s: not a rejection record (%s)", tp.topic, tp.partition,
+                                      record.offset, type(error).__name__)
+                            continue
+                        if source_offset > after[tp.partition]:
+                            found[tp.partition].add(source_offset)
                         else:
                             reached = True
-                        position = record.offset + 1
                 stop = begin
         return found
     finally:
         await consumer.stop()
-
-
-def _request_id(headers: Any) -> str | None:
-    value = _header(headers, settings.REQUEST_ID_HEADER)
-    return value.decode() if value is not None else None
-
-
-def rejection(message: Any, error: CommandError, obj: Any, now: datetime) -> dict[str, Any]:
-    fields = obj if isinstance(obj, dict) else {}
-
-    def text(name: str) -> str | None:
-        value = fields.get(name)
-        return value if isinstance(value, str) else None
-
-    return {
-        "rejection_id": str(uuid.uuid4()),
-        "request_id": _request_id(message.headers),
-        "command_id": text("command_id"),
-        "appeal_id": text("appeal_id"),
-        "command_type": text("type"),
-        "reason": error.reason,
-        "detail": error.detail,
-        "command": message.value or b"",
-        "source_topic": message.topic,
-        "source_partition": message.partition,
-        "source_offset": message.offset,
-        "rejected_at": now,
-    }
-
-
-def judge(message: Any, now: datetime) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(event, None) to append, or (None, rejection) to record, for one command message."""
-    obj: Any = None
-    try:
-        try:
-            obj = json.loads(message.value)
-        except (TypeError, ValueError, UnicodeDecodeError):
-            raise CommandError("malformed", "the message value is not JSON; send one JSON object per command") from None
-        command = parse_command(obj)
-        key = message.key.decode() if isinstance(message.key, bytes) else message.key
-        if key != command.appeal_id:
-            raise CommandError("key_mismatch", f"the message key {key!r} must equal appeal_id {command.appeal_id!r}")
-        event = seal(decide(appeal_id_to_state.state_of(command.appeal_id), command, now))
-        return event, None
-    except CommandError as error:
-        return None, rejection(message, error, obj, now)
 
 
 class OutcomeWriter:
@@ -235,30 +202,56 @@ class OutcomeWriter:
 outcome_writer = OutcomeWriter()
 
 
+class Batch:
+    """One batch of commands being judged. The states its events lead to are kept here, apart
+    from the table, and become the table's only once every outcome is acknowledged (`commit`):
+    a batch that fails half-way leaves no phantom state behind."""
+
+    def __init__(self, table: AppealLedgerTable) -> None:
+        self.table = table
+        self.states: dict[str, AppealState] = {}
+        self.judged: list[tuple[int, int]] = []
+        self.events: list[tuple[int, bytes | None, bytes, list[tuple[str, bytes]]]] = []
+        self.rejections: list[tuple[int, bytes | None, bytes, list[tuple[str, bytes]]]] = []
+
+    def state_of(self, appeal_id: str) -> AppealState | None:
+        state = self.states.get(appeal_id)
+        return state if state is not None else self.table.state_of(appeal_id)
+
+    def add(self, message: Any, now: datetime) -> None:
+        partition = message.partition
+        verdict = judge(message, now, self.state_of)
+        if verdict.event is not None:
+            self.states[verdict.event["appeal_id"]] = verdict.state
+            self.events.append((partition, verdict.key, verdict.value,
+                                [(SOURCE_HEADER, f"{partition}:{message.offset}".encode()),
+                                 (COMMAND_ID_HEADER, verdict.event["command_id"].encode())]))
+        else:
+            self.rejections.append((partition, verdict.key, verdict.value, []))
+        self.judged.append((partition, message.offset))
+
+    def commit(self) -> None:
+        for appeal_id, state in self.states.items():
+            self.table.remember(appeal_id, state)
+        for partition, offset in self.judged:
+            self.table.judged(partition, offset)
+
+
 @app.agent(commands_topic)
 async def append_appeal_events(stream):
     try:
-        async for batch in stream.take_events(settings.LEDGER_BATCH, within=settings.LEDGER_BATCH_SECONDS):
+        async for records in stream.take_events(settings.LEDGER_BATCH, within=settings.LEDGER_BATCH_SECONDS):
             now = datetime.now(timezone.utc)
-            events, rejections = [], []
-            for record in batch:
-                message, partition = record.message, record.message.partition
-                if appeal_id_to_state.already_judged(partition, message.offset):
+            batch = Batch(appeal_id_to_state)
+            for record in records:
+                message = record.message
+                if appeal_id_to_state.already_judged(message.partition, message.offset):
                     continue  # re-delivered after a restart: its outcome is already on the log
-                event, rejected = judge(message, now)
-                if event is not None:
-                    appeal_id = event["appeal_id"]
-                    appeal_id_to_state.remember(appeal_id, evolve(appeal_id_to_state.state_of(appeal_id), event))
-                    events.append((partition, appeal_id.encode(), codec.encode_event(event),
-                                   [(SOURCE_HEADER, f"{partition}:{message.offset}".encode()),
-                                    (COMMAND_ID_HEADER, event["command_id"].encode())]))
-                else:
-                    key = rejected["appeal_id"].encode() if rejected["appeal_id"] else None
-                    rejections.append((partition, key, codec.encode(codec.REJECTION, rejected), []))
-                appeal_id_to_state.judged(partition, message.offset)
+                batch.add(message, now)
             # Rejections first, acknowledged, then the events: a durable event implies the
             # rejections judged before it are durable (see the module's docstring).
-            await outcome_writer.write(settings.REJECTED_TOPIC, rejections)
-            await outcome_writer.write(settings.EVENTS_TOPIC, events)
+            await outcome_writer.write(settings.REJECTED_TOPIC, batch.rejections)
+            await outcome_writer.write(settings.EVENTS_TOPIC, batch.events)
+            batch.commit()
     finally:
         await outcome_writer.stop()

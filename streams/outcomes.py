@@ -7,6 +7,7 @@ command produced, or for the reason it was refused, whichever worker handled it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict, deque
 from typing import Any, Callable
 
@@ -14,6 +15,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from . import codec, settings
 from .kafka_admin import topic_partitions
+
+log = logging.getLogger(__name__)
 
 
 class Outcome:
@@ -88,7 +91,13 @@ class OutcomeReader:
             batches = await self.consumer.getmany(timeout_ms=500, max_records=5000)
             for tp, messages in batches.items():
                 for message in messages:
-                    on_outcome(outcome_of(tp.topic, message.value, message.headers))
+                    try:
+                        outcome = outcome_of(tp.topic, message.value, message.headers)
+                    except Exception as error:  # not the ledger's writing; it answers no request
+                        log.error("skipping %s[%d]@%d, not an outcome record: %s", tp.topic, tp.partition,
+                                  message.offset, type(error).__name__)
+                        continue
+                    on_outcome(outcome)
 
     async def stop(self) -> None:
         if self.consumer is not None:

@@ -59,8 +59,13 @@ async def publish_public_feed() -> None:
                 offsets: dict[TopicPartition, int] = {}
                 for tp, records in batches.items():
                     for record in records:
-                        event = codec.decode(record.value)
-                        value = codec.encode_event(public_event(event, settings.PSEUDONYM_KEY), codec.PUBLIC_EVENT)
+                        try:
+                            event = codec.decode(record.value)
+                            value = codec.encode_event(public_event(event, settings.PSEUDONYM_KEY), codec.PUBLIC_EVENT)
+                        except Exception as error:  # not the ledger's writing: the projector records it, verify reports it
+                            log.error("public feed: skipping %s[%d]@%d, not an event it can publish: %s",
+                                      tp.topic, tp.partition, record.offset, type(error).__name__)
+                            continue
                         await producer.send(settings.PUBLIC_TOPIC, key=record.key, value=value, partition=tp.partition)
                     offsets[tp] = records[-1].offset + 1
                 await producer.send_offsets_to_transaction(offsets, feed_group())

@@ -31,15 +31,17 @@ class Report:
     appeals: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
     mismatches: list[dict[str, Any]] = field(default_factory=list)
+    projection_errors: list[dict[str, Any]] = field(default_factory=list)   # events the projector could not project
     skipped_newer: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.mismatches
+        return not self.problems and not self.mismatches and not self.projection_errors
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "events": self.events, "appeals": self.appeals, "problems": self.problems,
-                "projection_mismatches": self.mismatches, "appeals_newer_in_projection": self.skipped_newer}
+                "projection_mismatches": self.mismatches, "projection_errors": self.projection_errors,
+                "appeals_newer_in_projection": self.skipped_newer}
 
 
 def check_event(cursors: dict[str, ChainCursor], event: dict[str, Any], where: dict[str, Any], report: Report) -> None:

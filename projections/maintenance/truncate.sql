@@ -1,3 +1,4 @@
 -- Empties the projections before a rebuild from offset 0 (schema_migrations stays).
 TRUNCATE TABLE IF EXISTS appeal_events;
 TRUNCATE TABLE IF EXISTS appeals;
+TRUNCATE TABLE IF EXISTS projection_errors;

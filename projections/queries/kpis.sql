@@ -8,7 +8,7 @@ SELECT
     if(rated = 0, NULL, countIf(ratings > 0 AND satisfied = false) / rated)  AS dissatisfied_share,
     countIf(escalations > 0)                                                 AS escalated,
     if(filed = 0, NULL, escalated / filed)                                   AS escalation_share,
-    countIf(status IN ('open', 'escalated') AND due_on < {today:Date})       AS overdue,
+    countIf(status IN ('open', 'escalated') AND due_on < {today:Date32})       AS overdue,
     quantileExactInclusive(0.5)(response_working_days)                       AS median_response_working_days
 FROM appeals FINAL
-WHERE received_on BETWEEN {from:Date} AND {to:Date}
+WHERE received_on BETWEEN {from:Date32} AND {to:Date32}

@@ -1,10 +1,10 @@
 -- Appeals received and answered per day over the last {days} days of data up to {to}.
 WITH filed AS (
     SELECT received_on AS day, count() AS n FROM appeals FINAL
-    WHERE received_on BETWEEN {to:Date} - {days:UInt16} AND {to:Date} GROUP BY day
+    WHERE received_on BETWEEN {to:Date32} - {days:UInt16} AND {to:Date32} GROUP BY day
 ), answered AS (
     SELECT answered_on AS day, count() AS n FROM appeals FINAL
-    WHERE answered_on BETWEEN {to:Date} - {days:UInt16} AND {to:Date} GROUP BY day
+    WHERE answered_on BETWEEN {to:Date32} - {days:UInt16} AND {to:Date32} GROUP BY day
 )
 SELECT day, sum(f) AS filed, sum(a) AS answered
 FROM (

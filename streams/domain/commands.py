@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from . import bounds
+from .bounds import shown
 from .iin import iin_problem
 from .regions import is_known_region
 
@@ -17,6 +19,12 @@ OUTCOMES = ("resolved", "explained", "refused")
 ESCALATION_REASONS = ("overdue", "dissatisfied", "repeated", "citizen_request")
 ESCALATION_BY = ("citizen", "system", "monitor")
 ACTOR_ROLES = ("citizen", "body", "system", "monitor", "centre")
+
+
+# Every reason a command is rejected with (README: rejection reasons), the ledger's own included.
+REJECTION_REASONS = ("malformed", "too_large", "unknown_type", "missing_field", "invalid_field", "unknown_region",
+                     "invalid_iin", "key_mismatch", "unknown_appeal", "appeal_exists", "invalid_transition",
+                     "deadline_rule", "before_filing", "duplicate_command", "internal_error")
 
 
 @dataclass(frozen=True)
@@ -28,12 +36,18 @@ class Field:
     minimum: int | None = None
     maximum: int | None = None
     doc: str = ""
+    max_length: int = bounds.MAX_ID_CHARS   # strings: identifiers and codes are printable text
+    free_text: bool = False                 # strings: free text may hold line breaks, up to MAX_TEXT_CHARS
+
+
+def _text(name: str, required: bool = False, doc: str = "") -> Field:
+    return Field(name, "string", required=required, doc=doc, max_length=bounds.MAX_TEXT_CHARS, free_text=True)
 
 
 _CITIZEN_FIELDS = (
     Field("iin", "string", doc="12-digit IIN with a valid control digit"),
-    Field("name", "string"),
-    Field("contact", "string", required=False),
+    Field("name", "string", max_length=bounds.MAX_NAME_CHARS),
+    Field("contact", "string", required=False, max_length=bounds.MAX_NAME_CHARS),
 )
 
 COMMON_FIELDS = (
@@ -51,11 +65,11 @@ COMMAND_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("category", "string"),
         Field("channel", "string"),
         Field("citizen", "object"),
-        Field("text", "string", required=False),
+        _text("text"),
     ),
-    "route": (Field("to_body", "string"), Field("reason", "string", required=False)),
-    "extend": (Field("until", "date"), Field("reason", "string", required=False)),
-    "answer": (Field("outcome", "string", choices=OUTCOMES), Field("text", "string", required=False)),
+    "route": (Field("to_body", "string"), _text("reason")),
+    "extend": (Field("until", "date"), _text("reason")),
+    "answer": (Field("outcome", "string", choices=OUTCOMES), _text("text")),
     "escalate": (
         Field("reason", "string", choices=ESCALATION_REASONS),
         Field("by", "string", choices=ESCALATION_BY),
@@ -63,14 +77,15 @@ COMMAND_FIELDS: dict[str, tuple[Field, ...]] = {
     "rate": (
         Field("satisfied", "boolean"),
         Field("score", "integer", required=False, minimum=1, maximum=5),
-        Field("comment", "string", required=False),
+        _text("comment"),
     ),
-    "withdraw": (Field("reason", "string", required=False),),
-    "reopen": (Field("reason", "string", required=False),),
+    "withdraw": (_text("reason"),),
+    "reopen": (_text("reason"),),
     "overdue": (),
 }
 
 CITIZEN_FIELDS = _CITIZEN_FIELDS
+ACTOR_FIELDS = (Field("role", "string", choices=ACTOR_ROLES), Field("id", "string"))
 
 
 @dataclass(frozen=True)
@@ -94,10 +109,13 @@ class CommandError(Exception):
 
 def _check_value(spec: Field, value: Any, where: str) -> Any:
     if spec.kind == "string":
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str):
             raise CommandError("invalid_field", f"{where} must be a non-empty string")
+        problem = bounds.text_problem(value, spec.max_length, spec.free_text)
+        if problem:
+            raise CommandError("invalid_field", f"{where} must be {problem}")
         if spec.choices and value not in spec.choices:
-            raise CommandError("invalid_field", f"{where} must be one of {', '.join(spec.choices)}; got {value!r}")
+            raise CommandError("invalid_field", f"{where} must be one of {', '.join(spec.choices)}; got {shown(value)}")
         return value
     if spec.kind == "boolean":
         if not isinstance(value, bool):
@@ -107,23 +125,30 @@ def _check_value(spec: Field, value: Any, where: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise CommandError("invalid_field", f"{where} must be a whole number")
         if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
-            raise CommandError("invalid_field", f"{where} must be between {spec.minimum} and {spec.maximum}; got {value}")
+            raise CommandError("invalid_field", f"{where} must be between {spec.minimum} and {spec.maximum}; got {shown(value)}")
         return value
     if spec.kind == "datetime":
         try:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+            moment = datetime.fromisoformat(value) if isinstance(value, str) and len(value) <= 64 else None
         except ValueError:
             moment = None
-        if moment is None or moment.tzinfo is None:
+        if moment is None or moment.utcoffset() is None:
             raise CommandError("invalid_field", f"{where} must be an ISO 8601 time with a UTC offset, e.g. 2021-03-01T09:15:00+06:00")
+        if not bounds.EARLIEST_TIME <= moment < bounds.TIME_LIMIT:
+            raise CommandError("invalid_field", f"{where} must lie between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY} (UTC); got {shown(value)}")
         return moment
     if spec.kind == "date":
-        if isinstance(value, str):
+        day = None
+        if isinstance(value, str) and len(value) <= 10:
             try:
-                return date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 pass
-        raise CommandError("invalid_field", f"{where} must be a date YYYY-MM-DD")
+        if day is None:
+            raise CommandError("invalid_field", f"{where} must be a date YYYY-MM-DD")
+        if not bounds.EARLIEST_DAY <= day <= bounds.LATEST_DAY:
+            raise CommandError("invalid_field", f"{where} must lie between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}; got {shown(value)}")
+        return day
     if spec.kind == "object":
         if not isinstance(value, dict):
             raise CommandError("invalid_field", f"{where} must be a JSON object")
@@ -149,21 +174,19 @@ def parse_command(obj: Any) -> Command:
     if not isinstance(obj, dict):
         raise CommandError("malformed", "a command is a JSON object")
     kind = obj.get("type")
-    if kind not in COMMAND_FIELDS:
+    if not isinstance(kind, str) or kind not in COMMAND_FIELDS:
         known = ", ".join(COMMAND_FIELDS)
-        raise CommandError("unknown_type", f"type must be one of {known}; got {kind!r}")
+        raise CommandError("unknown_type", f"type must be one of {known}; got {shown(kind)}")
     common = _read_fields(obj, COMMON_FIELDS)
     data = _read_fields(obj, COMMAND_FIELDS[kind])
     actor = None
     if common["actor"] is not None:
-        role, ident = common["actor"].get("role"), common["actor"].get("id")
-        if role not in ACTOR_ROLES or not isinstance(ident, str) or not ident:
-            raise CommandError("invalid_field", f"actor must be {{\"role\": one of {', '.join(ACTOR_ROLES)}, \"id\": non-empty string}}")
-        actor = (role, ident)
+        fields = _read_fields(common["actor"], ACTOR_FIELDS, prefix="actor.")
+        actor = (fields["role"], fields["id"])
     if kind == "file":
         data["citizen"] = _read_fields(data["citizen"], _CITIZEN_FIELDS, prefix="citizen.")
         if not is_known_region(data["region"]):
-            raise CommandError("unknown_region", f"region {data['region']!r} is not a first-level KATO code (e.g. 71 Astana, 75 Almaty)")
+            raise CommandError("unknown_region", f"region {shown(data['region'])} is not a first-level KATO code (e.g. 71 Astana, 75 Almaty)")
         problem = iin_problem(data["citizen"]["iin"])
         if problem:
             raise CommandError("invalid_iin", problem)

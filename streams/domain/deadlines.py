@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import Any
 
 from .appeal import ESCALATED, OPEN, AppealState
+from .bounds import MAX_ID_CHARS
 from .calendar import working_days_between
 
 
+def _deadline_command_id(kind: str, state: AppealState) -> str:
+    """One id per appeal and deadline: the ledger appends it once, however often it is sent.
+    An appeal id too long to fit in a command id is named by its SHA-256 instead."""
+    command_id = f"{kind}:{state.appeal_id}:{state.due_on.isoformat()}"
+    if len(command_id) > MAX_ID_CHARS:
+        digest = hashlib.sha256(state.appeal_id.encode()).hexdigest()
+        command_id = f"{kind}:sha256-{digest}:{state.due_on.isoformat()}"
+    return command_id
+
+
 def overdue_command_id(state: AppealState) -> str:
-    # One id per appeal and deadline: the ledger appends it once, however often it is sent.
-    return f"overdue:{state.appeal_id}:{state.due_on.isoformat()}"
+    return _deadline_command_id("overdue", state)
 
 
 def escalation_command_id(state: AppealState) -> str:
-    return f"escalate-overdue:{state.appeal_id}:{state.due_on.isoformat()}"
+    return _deadline_command_id("escalate-overdue", state)
 
 
 def deadline_commands(state: AppealState, now: datetime, escalate_after_working_days: int = 0) -> list[dict[str, Any]]:

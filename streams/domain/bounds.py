@@ -1,0 +1,61 @@
+"""The bounds every command is held to at the boundary: sizes, lengths, characters and time range.
+
+Each bound is documented in the README's command format; the parser, the ledger, the HTTP API
+and the OpenAPI document read them from here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+
+MAX_COMMAND_BYTES = 64 * 1024       # a whole command message (HTTP answers 413, the ledger `too_large`)
+COMMAND_PREFIX_BYTES = 1024         # what a `too_large` rejection keeps of the command
+MAX_ID_CHARS = 128                  # command_id, appeal_id, body, actor id: printable text
+MAX_CODE_CHARS = 128                # region, category, channel, reason codes
+MAX_NAME_CHARS = 256                # the citizen's name and contact
+MAX_TEXT_CHARS = 10_000             # free text: the appeal, answers, comments, reasons
+MAX_DETAIL_CHARS = 1000             # a rejection's explanation
+MAX_SHOWN_CHARS = 60                # how much of a bad value an explanation quotes
+
+# Business times and dates: ClickHouse's Date32 and every downstream reader hold them comfortably.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2149, 12, 31)
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
+TIME_LIMIT = datetime(2150, 1, 1, tzinfo=timezone.utc)     # exclusive
+
+# Control characters free text may not hold (tab, line feed and carriage return are fine).
+_FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def encodable(value: str) -> bool:
+    """Valid Unicode: no lone surrogate, so it can be written as UTF-8 (Avro, JSON, ClickHouse)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def text_problem(value: str, limit: int, free_text: bool) -> str | None:
+    """What is wrong with a string field, or None. Identifiers and codes must be printable text."""
+    if len(value) > limit:
+        return f"at most {limit} characters (got {len(value)})"
+    if not encodable(value):
+        return "valid Unicode (it holds a lone surrogate)"
+    if not value.strip():
+        return "a non-empty string"
+    if free_text:
+        if _FORBIDDEN_IN_TEXT.search(value):
+            return "text without control characters (tab and line breaks are fine)"
+    elif not value.isprintable():
+        return "printable text (no control characters, line breaks or invisible format characters)"
+    return None
+
+
+def shown(value: object) -> str:
+    """A bad value quoted in an explanation: short, and always valid Unicode."""
+    text = repr(value)
+    if len(text) > MAX_SHOWN_CHARS:
+        text = text[:MAX_SHOWN_CHARS] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -1,0 +1,101 @@
+"""The projection writer against the real engine (embedded chDB): it never wedges and never skips silently."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from projections.clickhouse import client, migrate, run_query
+from projections.writer import ProjectionWriter, Record
+from streams.judge import judge
+from tests.messages import FILING, Message
+
+NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    engine = client(f"chdb://{tmp_path_factory.mktemp('chdb')}")
+    migrate(engine)
+    return engine
+
+
+def ledger_events(appeal_id: str) -> list[bytes]:
+    """A filing and an answer of one appeal, judged by the ledger's own code."""
+    states: dict = {}
+    out = []
+    commands = [dict(FILING, appeal_id=appeal_id, command_id=f"{appeal_id}-1"),
+                {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id,
+                 "at": "2031-01-20T10:00:00+05:00", "outcome": "resolved"}]
+    for command in commands:
+        verdict = judge(Message(appeal_id.encode(), json.dumps(command).encode()), NOW, states.get)
+        assert verdict.event is not None
+        states[appeal_id] = verdict.state
+        out.append(verdict.value)
+    return out
+
+
+def records(values: list[tuple[str, bytes]], first_offset: int) -> list[Record]:
+    return [Record("appeals.events", 0, first_offset + i, value, key.encode()) for i, (key, value) in enumerate(values)]
+
+
+def state(db, appeal_id: str) -> dict | None:
+    rows = db.query("SELECT status, sequence FROM appeals FINAL WHERE appeal_id = {a:String}", parameters={"a": appeal_id})
+    return dict(zip(rows.column_names, rows.result_rows[0])) if rows.result_rows else None
+
+
+def test_undecodable_events_are_recorded_and_the_rest_projected(db):
+    good, other = ledger_events("w-good"), ledger_events("w-other")
+    batch = records([("w-good", good[0]), ("w-bad", b"not avro at all"), ("w-good", good[1]),
+                     ("w-worse", b"\xc3\x01" + b"\x00" * 8 + b"unknown writer"), ("w-other", other[0])], 100)
+    writer = ProjectionWriter(db)
+    assert writer.write(batch) == 3
+    assert state(db, "w-good") == {"status": "answered", "sequence": 2} and state(db, "w-other")["sequence"] == 1
+    errors = {row["offset"]: row for row in run_query("projection_errors", {"limit": 100}, db)}
+    assert set(errors) == {101, 103}
+    assert errors[101]["appeal_id"] == "w-bad" and errors[101]["error"].startswith("undecodable")
+    assert "unknown writer schema fingerprint" in errors[103]["error"]
+    # A replay of the same batch changes nothing.
+    assert writer.write(batch) == 3
+    assert len(run_query("projection_errors", {"limit": 100}, db)) == 2
+
+
+def test_a_failed_insert_leaves_the_cache_as_it_was_so_the_retry_writes_the_state(db, monkeypatch):
+    events = ledger_events("w-retry")
+    writer = ProjectionWriter(db)
+    real_insert, failures = writer._insert, []
+
+    def insert_once_failing(table, columns, values):
+        if table == "appeals" and not failures:
+            failures.append(table)
+            raise ConnectionError("the engine went away")
+        return real_insert(table, columns, values)
+
+    monkeypatch.setattr(writer, "_insert", insert_once_failing)
+    monkeypatch.setattr(writer, "_engine_answers", lambda: False)   # an outage, not a bad event
+    batch = records([("w-retry", events[0]), ("w-retry", events[1])], 200)
+    with pytest.raises(ConnectionError):
+        writer.write(batch)
+    assert state(db, "w-retry") is None and "w-retry" not in writer.cache
+    assert writer.write(batch) == 2
+    assert state(db, "w-retry") == {"status": "answered", "sequence": 2}
+
+
+def test_an_event_the_engine_refuses_is_found_and_recorded_while_the_others_go_in(db, monkeypatch):
+    refused, fine = ledger_events("w-refused"), ledger_events("w-fine")
+    writer = ProjectionWriter(db)
+    real_insert = writer._insert
+
+    def refuse_one(table, columns, values):
+        if any(row[0] == "w-refused" for row in values):
+            raise ValueError("value out of range for the column")
+        return real_insert(table, columns, values)
+
+    monkeypatch.setattr(writer, "_insert", refuse_one)
+    batch = records([("w-fine", fine[0]), ("w-refused", refused[0]), ("w-fine", fine[1])], 300)
+    assert writer.write(batch) == 2
+    assert state(db, "w-fine") == {"status": "answered", "sequence": 2} and state(db, "w-refused") is None
+    errors = {row["offset"]: row["error"] for row in run_query("projection_errors", {"limit": 100}, db)}
+    assert errors[301].startswith("refused by ClickHouse: ValueError") and 300 not in errors and 302 not in errors

@@ -1,0 +1,172 @@
+"""Judging is total: any bytes as key and value get exactly one event or one rejection, never an exception."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from streams import codec
+from streams.domain import bounds
+from streams.domain.appeal import AppealState
+from streams.domain.commands import REJECTION_REASONS
+from streams.judge import judge
+from tests.messages import FILING, Message
+
+NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
+
+
+def no_state(appeal_id: str) -> AppealState | None:
+    return None
+
+
+def verdict_of(value: Any, key: Any = b"a-1", state_of=no_state, headers: Any = (), bug_expected: bool = False):
+    verdict = judge(Message(key, value, headers), NOW, state_of)
+    # Whatever happened, what the ledger writes decodes with the published schemas and fits the topic.
+    decoded = codec.decode(verdict.value)
+    assert len(verdict.value) < 200 * 1024
+    if verdict.event is not None:
+        assert decoded["hash"] == verdict.event["hash"] and verdict.state.sequence == verdict.event["sequence"]
+    else:
+        assert decoded["reason"] in REJECTION_REASONS, decoded["reason"]
+        assert (decoded["reason"] == "internal_error") == bug_expected, decoded["detail"]
+    return verdict, decoded
+
+
+def reason_of(value: Any, **kwargs: Any) -> str:
+    verdict, decoded = verdict_of(value, **kwargs)
+    assert verdict.event is None, "expected a rejection"
+    return decoded["reason"]
+
+
+def body(command: dict) -> bytes:
+    return json.dumps(command, ensure_ascii=False).encode()
+
+
+def test_a_valid_filing_is_an_event():
+    verdict, event = verdict_of(body(FILING))
+    assert verdict.event is not None and event["sequence"] == 1 and verdict.key == b"a-1"
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (b'{"type": [], "command_id": "c", "appeal_id": "a-1", "at": "2031-01-13T09:15:00+05:00"}', "unknown_type"),
+    (b'{"type": {"a": 1}, "command_id": "c", "appeal_id": "a-1"}', "unknown_type"),
+    (body(dict(FILING, command_id={"id": 1})), "invalid_field"),
+    (body(dict(FILING, appeal_id=["a-1"])), "invalid_field"),
+    (body(dict(FILING, body=["x"])), "invalid_field"),
+    (body(dict(FILING, region=75)), "invalid_field"),
+    (body(dict(FILING, citizen={"iin": 900101301233, "name": "A"})), "invalid_field"),
+    (body(dict(FILING, citizen="Aida")), "invalid_field"),
+    (body(dict(FILING, actor={"role": "body", "id": {"x": 1}})), "invalid_field"),
+    (body(dict(FILING, actor="body")), "invalid_field"),
+    (b'{"type": "file", "command_id": "\\ud800", "appeal_id": "a-1"}', "malformed"),   # a lone surrogate
+    (body(FILING).replace(b'"Aida"', b'"Ai\\udc00da"'), "malformed"),
+    (b'[' * 5000 + b']' * 5000, "malformed"),            # nested thousands deep
+    (b'{"a":' * 3000 + b'1' + b'}' * 3000, "malformed"),
+    (b"\xff\xfe{}", "malformed"),                          # not UTF-8
+    (b"", "malformed"),
+    (None, "malformed"),                                   # a tombstone
+    (b"[1, 2]", "malformed"),
+    (b'{"type": "file"} trailing', "malformed"),
+    (b"NaN", "malformed"),
+    (body(dict(FILING, at="9999-12-31T23:59:59+05:00")), "invalid_field"),
+    (body(dict(FILING, at="0001-01-01T00:00:00+06:00")), "invalid_field"),
+    (body(dict(FILING, at="2150-01-01T05:00:00+05:00")), "invalid_field"),
+    (body(dict(FILING, at="1969-12-31T23:59:59+00:00")), "invalid_field"),
+    (body(dict(FILING, at="2031-01-13T09:15:00")), "invalid_field"),      # no UTC offset
+    (body(dict(FILING, command_id="x" * 129)), "invalid_field"),
+    (body(dict(FILING, appeal_id="a\n1")), "invalid_field"),
+    (body(dict(FILING, appeal_id="a\u202e1")), "invalid_field"),           # an invisible direction override
+    (body(dict(FILING, category="c" * 129)), "invalid_field"),
+    (body(dict(FILING, text="t" * 10_001)), "invalid_field"),
+    (body(dict(FILING, text="bell \x07")), "invalid_field"),
+    (body(dict(FILING, citizen={"iin": "900101301233", "name": "n" * 257})), "invalid_field"),
+])
+def test_hostile_commands_are_rejected_with_a_reason(raw, reason):
+    assert reason_of(raw) == reason
+
+
+def test_free_text_keeps_line_breaks_up_to_the_bound():
+    verdict, _ = verdict_of(body(dict(FILING, text="line one\nline two\t" + "ы" * 9_980)))
+    assert verdict.event is not None
+
+
+@pytest.mark.parametrize("at", ["1970-01-01T00:00:00+00:00", "2149-12-31T23:59:59+00:00"])
+def test_business_times_at_the_bounds_are_accepted(at):
+    verdict, event = verdict_of(body(dict(FILING, at=at)))
+    assert verdict.event is not None and event["payload"]["due_on"].year in (1970, 2150)
+
+
+def test_a_record_over_64_kb_keeps_its_first_kilobyte_and_its_sha256():
+    raw = body(dict(FILING, text="x" * (bounds.MAX_COMMAND_BYTES + 10)))
+    verdict, rejected = verdict_of(raw)
+    assert rejected["reason"] == "too_large" and rejected["command"] == b""
+    assert rejected["command_prefix"] == raw[:1024] and rejected["command_sha256"] == hashlib.sha256(raw).hexdigest()
+    assert rejected["appeal_id"] is None and verdict.key is None
+    assert len(verdict.value) < 2048
+
+
+def test_key_must_be_the_appeal_id_whatever_its_bytes():
+    assert reason_of(body(FILING), key=b"\xff\xfe") == "key_mismatch"
+    assert reason_of(body(FILING), key=None) == "key_mismatch"
+    verdict, rejected = verdict_of(body(FILING), key=b"k" * 100_000)
+    assert rejected["reason"] == "key_mismatch" and len(rejected["detail"]) <= bounds.MAX_DETAIL_CHARS
+
+
+def test_rejections_copy_only_well_formed_identifiers_and_headers():
+    raw = body(dict(FILING, command_id="c" * 500, region="99"))
+    _, rejected = verdict_of(raw, headers=[("tyndau-request-id", b"\xff" * 10)])
+    assert rejected["reason"] == "invalid_field" and rejected["command_id"] is None and rejected["request_id"] is None
+    _, rejected = verdict_of(body(dict(FILING, region="99")), headers=[("tyndau-request-id", b"req-1")])
+    assert rejected["reason"] == "unknown_region" and rejected["command_id"] == "c-1" and rejected["request_id"] == "req-1"
+
+
+def test_a_bug_becomes_internal_error_with_the_class_not_a_crash(caplog):
+    def broken(appeal_id: str):
+        raise ZeroDivisionError("a bug")
+
+    _, rejected = verdict_of(body(FILING), state_of=broken, bug_expected=True)
+    assert rejected["reason"] == "internal_error" and rejected["detail"] == "ZeroDivisionError"
+    assert rejected["command_id"] == "c-1" and rejected["command"] == body(FILING)
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged and "ZeroDivisionError" in logged[0].getMessage() and "Aida" not in logged[0].getMessage()
+
+
+# --- property-based: arbitrary bytes, arbitrary JSON, one field of a valid command mutated ---------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20)
+FIELDS = [("type",), ("command_id",), ("appeal_id",), ("at",), ("region",), ("body",), ("category",), ("channel",),
+          ("citizen",), ("citizen", "iin"), ("citizen", "name"), ("citizen", "contact"), ("text",), ("actor",)]
+fuzz = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@fuzz
+@given(key=st.one_of(st.none(), st.binary(max_size=200)), value=st.one_of(st.none(), st.binary(max_size=2000)))
+def test_any_bytes_get_one_outcome(key, value):
+    verdict_of(value, key=key)
+
+
+@fuzz
+@given(value=json_values)
+def test_any_json_value_gets_one_outcome(value):
+    verdict, _ = verdict_of(json.dumps(value).encode())
+    assert verdict.event is None or isinstance(value, dict)
+
+
+@fuzz
+@given(path=st.sampled_from(FIELDS), value=json_values | st.sampled_from(["\ud800", "x" * 20_000, "9999-01-01T00:00:00+05:00"]))
+def test_a_valid_command_with_one_field_mutated_gets_one_outcome(path, value):
+    command = json.loads(json.dumps(FILING))
+    target = command
+    for name in path[:-1]:
+        target = target[name]
+    target[path[-1]] = value
+    # json.dumps writes a lone surrogate as the escape "\ud800", as a hostile client would.
+    verdict_of(json.dumps(command).encode())
