@@ -95,6 +95,10 @@ class WorkerProcess:
                 time.sleep(0.5)
         raise RuntimeError(f"worker not ready within {timeout}s:\n{self.log_path.read_text()[-4000:]}")
 
+    def crashes(self) -> list[str]:
+        """The log lines in which Faust reports an agent or task crashed (it then restarts it)."""
+        return [line for line in self.log_path.read_text(errors="replace").splitlines() if "Crashed reason" in line]
+
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
@@ -109,3 +113,21 @@ def worker(kafka, tmp_path_factory) -> WorkerProcess:
     w.start()
     yield w
     w.stop()
+
+
+@pytest.fixture(scope="module")
+def own_worker(tmp_path_factory) -> WorkerProcess:
+    """A broker and a worker of the test module's own: its `tyndau verify` sees no other test's
+    forgeries, and its log no other test's doings."""
+    broker = Broker(tmp_path_factory.mktemp("own-kafka"), port=free_port(), heap="384m")
+    broker.start()
+    try:
+        ensure_topics(broker.bootstrap)
+        w = WorkerProcess(broker.bootstrap, tmp_path_factory.mktemp("own-worker"), f"tyndau-own-{uuid.uuid4().hex[:8]}")
+        w.start()
+        try:
+            yield w
+        finally:
+            w.stop()
+    finally:
+        broker.stop()

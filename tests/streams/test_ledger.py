@@ -93,8 +93,9 @@ def test_http_api_answers_with_the_event_or_the_reason(worker):
                                                        "at": "2036-04-29T09:00:00+05:00", "outcome": "resolved"})
     assert status == 201 and body["event"]["payload"]["on_time"] is False and body["event"]["sequence"] == 2
 
+    # Not JSON: answered at the door, never sent to Kafka.
     status, body = worker.post("/v1/commands", b"this is not json")
-    assert status == 422 and body["reason"] == "malformed"
+    assert status == 400 and body["reason"] == "malformed" and "not JSON" in body["error"]
 
     status, body = worker.post("/v1/commands?wait=0", dict(filing, command_id=f"{appeal_id}-4", appeal_id=appeal_id + "x"))
     assert status == 202 and body["status"] == "pending"
