@@ -22,7 +22,7 @@ from streams import codec, settings
 from streams.domain.appeal import AppealState, evolve
 
 from . import rows
-from .clickhouse import client
+from .clickhouse import client, run_query
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class ProjectionWriter:
 
     def _engine_answers(self) -> bool:
         try:
-            self.db.command("SELECT 1")
+            run_query("ping", {}, self.db)
             return True
         except Exception:
             return False

@@ -319,12 +319,20 @@ def openapi_document() -> dict[str, Any]:
         "reason": {"type": "string", "description": "Reason code (rejected, duplicate)"},
         "detail": {"type": "string"}, "appeal_id": {"type": ["string", "null"]}}}
     outcome = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outcome"}}}}
-    wait = {"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT, "default": 10},
-            "description": "Seconds to wait for the outcome; 0 returns at once with status pending"}
+    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {
+        "error": {"type": "string", "description": "What is wrong and what to do"},
+        "reason": {"type": "string", "description": "malformed, for a body that is not a JSON object"},
+        "request_id": {"type": "string", "description": "On a 500: quote it when reporting the failure"}}}
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    wait = {"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "default": 10},
+            "description": f"Seconds to wait for the outcome (at most {MAX_WAIT:g} are waited); 0 returns at once with status pending"}
     responses = {"201": {"description": "Appended: the event", **outcome},
                  "200": {"description": "Already appended earlier (duplicate command id)", **outcome},
                  "202": {"description": "Sent; the outcome was not known within `wait`", **outcome},
-                 "422": {"description": "Rejected, with the reason", **outcome}}
+                 "422": {"description": "Rejected, with the reason", **outcome},
+                 "400": {"description": "Not a JSON object (bad syntax, not UTF-8, nested over 1,024 deep), or a bad `wait`", **error},
+                 "413": {"description": f"The body is over {bounds.MAX_COMMAND_BYTES} bytes", **error},
+                 "415": {"description": "The body is not Content-Type: application/json (UTF-8)", **error}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "tyndau intake", "version": "1", "description": "Commands for citizens' appeals; each becomes an event on appeals.events or a record on appeals.rejected."},

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
 from . import settings
+from .domain.bounds import MAX_COMMAND_BYTES
 from .outcomes import Outcome, OutcomeReader, OutcomeWaiter
+
+
+class Oversized(NamedTuple):
+    """A line longer than a command may be: reported `too_large`, never sent (as HTTP answers 413)."""
+    size: int
 
 
 @dataclass
@@ -32,27 +38,38 @@ class PublishReport:
                 "duplicates": self.duplicates, "unanswered": self.unanswered, "reasons": dict(self.reasons)}
 
 
-def message_for(line: str) -> tuple[bytes | None, bytes, str | None]:
-    """(key, value, command id) for one command line; an unreadable line is still sent, to be rejected."""
+def message_for(value: bytes) -> tuple[bytes | None, bytes, str | None]:
+    """(key, value, command id) for one command line, its bytes unchanged; an unreadable line is
+    still sent, for the ledger to reject and record."""
     try:
-        obj = json.loads(line)
-    except ValueError:
+        obj = orjson.loads(value)
+    except orjson.JSONDecodeError:
         obj = None
     appeal_id = obj.get("appeal_id") if isinstance(obj, dict) else None
     command_id = obj.get("command_id") if isinstance(obj, dict) else None
     key = appeal_id.encode() if isinstance(appeal_id, str) else None
-    return key, line.encode(), command_id if isinstance(command_id, str) else None
+    return key, value, command_id if isinstance(command_id, str) else None
 
 
-def read_lines(path: Path) -> Iterable[tuple[int, str]]:
-    with open(path, encoding="utf-8", errors="surrogateescape") as source:
-        for number, raw in enumerate(source, 1):
-            line = raw.rstrip("\r\n")
+def read_lines(path: Path) -> Iterable[tuple[int, bytes | Oversized]]:
+    """The file's non-blank lines as bytes, without reading more than one command's bound of a longer line."""
+    with open(path, "rb") as source:
+        number = 0
+        while raw := source.readline(MAX_COMMAND_BYTES + 2):
+            number += 1
+            if len(raw.rstrip(b"\r\n")) > MAX_COMMAND_BYTES:
+                size = len(raw.rstrip(b"\r\n"))
+                while raw and not raw.endswith(b"\n"):   # skip the rest of the line, a megabyte at a time
+                    raw = source.readline(1 << 20)
+                    size += len(raw.rstrip(b"\r\n"))
+                yield number, Oversized(size)
+                continue
+            line = raw.rstrip(b"\r\n")
             if line.strip():
                 yield number, line
 
 
-async def publish_lines(lines: Iterable[tuple[int, str]], *, bootstrap: str | None = None, wait: float = 30.0,
+async def publish_lines(lines: Iterable[tuple[int, str | bytes | Oversized]], *, bootstrap: str | None = None, wait: float = 30.0,
                         progress: Callable[[int], None] | None = None, rate: float = 0.0) -> PublishReport:
     """Send every line; with wait > 0, collect outcomes until all are known or none came for `wait` seconds.
     With rate > 0, send at that many commands per second (a steady stream) instead of as fast as possible."""
@@ -83,6 +100,15 @@ async def publish_lines(lines: Iterable[tuple[int, str]], *, bootstrap: str | No
                 ahead = report.sent / rate - (asyncio.get_running_loop().time() - started)
                 if ahead > 0:
                     await asyncio.sleep(ahead)
+            if isinstance(line, str):
+                line = line.encode("utf-8", "surrogateescape")
+            value_size = line.size if isinstance(line, Oversized) else len(line)
+            if value_size > MAX_COMMAND_BYTES:
+                report.rejected += 1
+                report.reasons["too_large"] += 1
+                report.rejections.append({"line": number, "command_id": None, "reason": "too_large",
+                                          "detail": f"the line is {value_size} bytes; at most {MAX_COMMAND_BYTES} are accepted (not sent)"})
+                continue
             key, value, command_id = message_for(line)
             request_id = str(uuid.uuid4())
             line_of[request_id] = number
