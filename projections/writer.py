@@ -46,6 +46,7 @@ class ProjectionWriter:
         self.cache_size = cache_size
         self.events_written = 0
         self.errors_recorded = 0
+        self.refusal_pause = 1.0   # seconds before a refused batch is tried again
         self.seconds: dict[str, float] = {}   # time spent per step (decode, load, fold_and_rows, insert), for profiling
 
     def _load(self, appeal_ids: Iterable[str]) -> None:
@@ -95,24 +96,28 @@ class ProjectionWriter:
     def _fold(self, decoded: list[tuple[Record, dict]], now: datetime):
         """Event rows, and the appeals' new states, for the decoded events; (record, why) for those that fail."""
         event_rows: list[tuple[Record, list[Any]]] = []
-        changed: dict[str, tuple[AppealState, str]] = {}
+        changed: dict[str, tuple[AppealState, str, tuple]] = {}   # appeal -> (state, citizen ref, state row)
         failed: list[tuple[Record, str]] = []
         for record, event in decoded:
             try:
                 row = rows.event_row(event, record.topic, record.partition, record.offset, now, self.key)
                 appeal_id = event["appeal_id"]
-                state, ref = changed.get(appeal_id) or self.cache.get(appeal_id, (None, ""))
+                state, ref = (changed[appeal_id][:2] if appeal_id in changed else self.cache.get(appeal_id, (None, "")))
                 if (state is None or event["sequence"] > state.sequence) and (state is not None or event["event_type"] == "filed"):
                     # (an appeal whose filing this projection never saw gets no state row; verify reports it)
-                    changed[appeal_id] = (evolve(state, event), ref or rows.citizen_ref_of(event, self.key))
+                    new_state, ref = evolve(state, event), ref or rows.citizen_ref_of(event, self.key)
+                    changed[appeal_id] = (new_state, ref, rows.state_row(new_state, ref, rows.response_working_days(new_state)))
             except Exception as error:
                 failed.append((record, f"cannot be projected: {type(error).__name__}: {str(error)[:200]}"))
                 continue
             event_rows.append((record, row))
         return event_rows, changed, failed
 
-    def write(self, records: list[Record]) -> int:
-        """Project a batch; returns the number of events written (those recorded as errors excluded)."""
+    def write(self, records: list[Record], retry_refused: bool = True) -> int:
+        """Project a batch; returns the number of events written (those recorded as errors excluded).
+
+        A batch the engine refuses while it answers is tried once more after a pause (a refusal
+        may pass: memory, too many parts), then halved until the event at fault is found."""
         if not records:
             return 0
         now = datetime.now(timezone.utc)
@@ -127,7 +132,7 @@ class ProjectionWriter:
         clock = self._tick("load", clock)
         event_rows, changed, fold_failed = self._fold(decoded, now)
         failed += fold_failed
-        state_rows = [rows.state_row(s, ref, rows.response_working_days(s)) for s, ref in changed.values()]
+        state_rows = [row for _, _, row in changed.values()]
         clock = self._tick("fold_and_rows", clock)
         try:
             if event_rows:
@@ -137,6 +142,9 @@ class ProjectionWriter:
         except Exception as error:
             if not self._engine_answers():
                 raise   # an outage: the caller retries the batch
+            if retry_refused:
+                time.sleep(self.refusal_pause)
+                return self.write(records, retry_refused=False)
             if len(records) == 1:
                 failed.append((records[0], f"refused by ClickHouse: {type(error).__name__}: {str(error)[:200]}"))
                 self._record_failures(failed, now)
@@ -145,10 +153,10 @@ class ProjectionWriter:
             # find it; rows already inserted on the way are replaced by the same rows.
             log.warning("ClickHouse refused a batch of %d events; looking for the event at fault", len(records))
             middle = len(records) // 2
-            return self.write(records[:middle]) + self.write(records[middle:])
+            return self.write(records[:middle], False) + self.write(records[middle:], False)
         if failed:
             self._record_failures(failed, now)
-        for appeal_id, (state, ref) in changed.items():
+        for appeal_id, (state, ref, _) in changed.items():
             self._remember(appeal_id, state, ref)
         self._tick("insert", clock)
         self.events_written += len(event_rows)

@@ -64,7 +64,11 @@ async def submit(view: View, request: Request, forced_type: str | None = None) -
         raise ClientError(400, "a command is a JSON object", reason="malformed")
     if forced_type is not None:
         command["type"] = forced_type
-        body = orjson.dumps(command)
+        try:
+            body = orjson.dumps(command)
+        except orjson.JSONEncodeError:
+            raise ClientError(400, "the command is nested too deep to be re-encoded with its type (at most 254 levels)",
+                              reason="malformed") from None
         if len(body) > bounds.MAX_COMMAND_BYTES:
             raise ClientError(413, f"the command is over {bounds.MAX_COMMAND_BYTES} bytes", limit=bounds.MAX_COMMAND_BYTES)
     appeal_id = command.get("appeal_id")
@@ -105,7 +109,8 @@ class Outcomes(JsonView):
     async def get(self, request: Request, command_id: str) -> Response:
         outcome = waiter.recent(command_id)
         if outcome is None:
-            return self.json({"error": f"no recent outcome for command {command_id}; it may be pending or older than this worker"}, status=404)
+            return self.json({"error": f"no recent outcome for command {bounds.shown(command_id)}; it may be pending or older "
+                                       "than this worker"}, status=404)
         return self.json(outcome.as_json())
 
 
@@ -222,8 +227,9 @@ class History(JsonView):
             as_of = datetime.fromisoformat(raw) if raw and len(raw) <= 64 else None
         except ValueError:
             as_of = None
-        if raw and (as_of is None or as_of.utcoffset() is None):
-            raise ClientError(400, "as_of must be an ISO 8601 time with a UTC offset, e.g. 2021-03-10T12:00:00+06:00")
+        if raw and (as_of is None or as_of.utcoffset() is None or not bounds.EARLIEST_TIME <= as_of < bounds.TIME_LIMIT):
+            raise ClientError(400, "as_of must be an ISO 8601 time with a UTC offset between "
+                                   f"{bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}, e.g. 2021-03-10T12:00:00+06:00")
         lineage = await in_db_thread(run_query, "history", {"appeal_id": appeal_id})
         document = await appeal_history(appeal_id, lineage, log_reader, as_of=as_of,
                                         personal=request.query.get("personal") == "true")

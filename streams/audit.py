@@ -15,7 +15,6 @@ from aiokafka import errors
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.fetch import FetchRequest
-from aiokafka.record.memory_records import MemoryRecords
 
 from projections.rows import citizen_ref_of, public_payload
 
@@ -23,6 +22,7 @@ from . import codec, settings
 from .domain.appeal import fold
 from .domain.chain import chain_problems
 from .jsonable import jsonable
+from .kafka_records import TolerantRecords as MemoryRecords
 
 
 class LogReader:

@@ -56,8 +56,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # stopping is under way: a second signal must not cut it short
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for stop in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):   # stopping is under way: a second signal must not cut it short
+            signal.signal(stop, signal.SIG_IGN)
         terminate(worker)
         if getattr(broker, "_proc", None) is not None:   # only the broker this command started
             print("stopping Kafka …", flush=True)
@@ -70,6 +70,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .kafka_admin import ensure_topics
 
     ensure_topics()
+    import asyncio
+
+    from .kafka_admin import topic_partitions
+    actual = len(asyncio.run(topic_partitions(settings.KAFKA_BOOTSTRAP, [settings.COMMANDS_TOPIC])))
+    if actual != settings.PARTITIONS:
+        raise SystemExit(f"{settings.COMMANDS_TOPIC} has {actual} partitions but TYNDAU_PARTITIONS is {settings.PARTITIONS}; "
+                         f"set TYNDAU_PARTITIONS={actual} (the ledger checks that each command is on its appeal's partition)")
     from .schemas_topic import publish_schemas_sync
 
     publish_schemas_sync()

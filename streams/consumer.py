@@ -26,7 +26,10 @@ import fastavro
 from aiokafka import AIOKafkaConsumer
 
 from . import codec, settings
+from .kafka_records import tolerate_invalid_header_names
 from .schemas_topic import read_schemas
+
+tolerate_invalid_header_names()   # one bad header name must not stop a subscriber
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Callable, NamedTuple
 
 import orjson
+from aiokafka.partitioner import murmur2
 
 from . import codec, settings
 from .domain import bounds
@@ -106,6 +107,11 @@ def _rejected(message: Any, reason: str, detail: str, obj: Any, now: datetime) -
     return Verdict(key, codec.encode(codec.REJECTION, record), rejection=record)
 
 
+def partition_of(key: bytes) -> int:
+    """The partition Kafka's default partitioner (murmur2 of the key) gives an appeal's commands."""
+    return (murmur2(key) & 0x7FFFFFFF) % settings.PARTITIONS
+
+
 def _parse_json(value: Any) -> Any:
     if not isinstance(value, bytes):
         raise CommandError("malformed", "the message has no value; send one JSON object per command")
@@ -131,6 +137,11 @@ def _judge(message: Any, now: datetime, state_of: StateLookup, holder: list) -> 
     if key_text != command.appeal_id:
         raise CommandError("key_mismatch", f"the message key {bounds.shown(key_text if key_text is not None else key)} "
                                            f"must equal appeal_id {bounds.shown(command.appeal_id)}")
+    expected = partition_of(command.appeal_id.encode())
+    if message.partition != expected:
+        # Another partition's ledger would start a second chain for the same appeal.
+        raise CommandError("wrong_partition", f"appeal {bounds.shown(command.appeal_id)} belongs on partition {expected} of "
+                                              f"{message.topic} (Kafka's default partitioner); it came on {message.partition}")
     previous = state_of(command.appeal_id)
     event = seal(decide(previous, command, now))
     state = evolve(previous, event)

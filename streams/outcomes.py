@@ -15,6 +15,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from . import codec, settings
 from .kafka_admin import topic_partitions
+from .kafka_records import tolerate_invalid_header_names
+
+tolerate_invalid_header_names()
 
 log = logging.getLogger(__name__)
 

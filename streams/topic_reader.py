@@ -7,6 +7,9 @@ from typing import Any, AsyncIterator
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from .kafka_admin import topic_partitions
+from .kafka_records import tolerate_invalid_header_names
+
+tolerate_invalid_header_names()
 
 
 class TopicReader:

@@ -7,12 +7,14 @@ and the tests fold events with the very same code.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
 from . import calendar
+from .bounds import MAX_EVENTS_PER_APPEAL
 from .chain import GENESIS_HASH
 from .commands import Command, CommandError
 
@@ -73,7 +75,11 @@ class AppealState:
 
 
 def event_id_for(appeal_id: str, command_id: str) -> str:
-    """Deterministic, so a command processed twice would carry the same event id."""
+    """Deterministic, so a command processed twice would carry the same event id. "appeal/command"
+    names one pair only when neither holds a "/"; otherwise the pair is named as a JSON array,
+    which no other pair shares (and which never has the first form)."""
+    if "/" in appeal_id or "/" in command_id:
+        return str(uuid.uuid5(EVENT_ID_NAMESPACE, json.dumps([appeal_id, command_id], ensure_ascii=False)))
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{appeal_id}/{command_id}"))
 
 
@@ -104,6 +110,8 @@ def decide(state: AppealState | None, command: Command, recorded_at: datetime) -
     else:
         if command.type == "file":
             raise CommandError("appeal_exists", f"appeal {command.appeal_id} was already filed; use a new appeal_id")
+        if state.sequence >= MAX_EVENTS_PER_APPEAL:
+            raise CommandError("too_many_events", f"appeal {command.appeal_id} has {state.sequence} events, the most one appeal may have")
         if state.status not in allowed:
             raise CommandError(
                 "invalid_transition",

@@ -7,7 +7,7 @@ and the OpenAPI document read them from here.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 MAX_COMMAND_BYTES = 64 * 1024       # a whole command message (HTTP answers 413, the ledger `too_large`)
 COMMAND_PREFIX_BYTES = 1024         # what a `too_large` rejection keeps of the command
@@ -23,6 +23,8 @@ EARLIEST_DAY = date(1970, 1, 1)
 LATEST_DAY = date(2149, 12, 31)
 EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TIME_LIMIT = datetime(2150, 1, 1, tzinfo=timezone.utc)     # exclusive
+MAX_UTC_OFFSET = timedelta(hours=14)                       # the widest offset any place on Earth uses
+MAX_EVENTS_PER_APPEAL = 10_000                             # an appeal's chain; its counters fit ClickHouse's UInt16
 
 # Control characters free text may not hold (tab, line feed and carriage return are fine).
 _FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

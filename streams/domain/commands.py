@@ -23,7 +23,7 @@ ACTOR_ROLES = ("citizen", "body", "system", "monitor", "centre")
 
 # Every reason a command is rejected with (README: rejection reasons), the ledger's own included.
 REJECTION_REASONS = ("malformed", "too_large", "unknown_type", "missing_field", "invalid_field", "unknown_region",
-                     "invalid_iin", "key_mismatch", "unknown_appeal", "appeal_exists", "invalid_transition",
+                     "invalid_iin", "key_mismatch", "wrong_partition", "too_many_events", "unknown_appeal", "appeal_exists", "invalid_transition",
                      "deadline_rule", "before_filing", "duplicate_command", "internal_error")
 
 
@@ -85,6 +85,8 @@ COMMAND_FIELDS: dict[str, tuple[Field, ...]] = {
 }
 
 CITIZEN_FIELDS = _CITIZEN_FIELDS
+# The deadline watcher's command ids (domain/deadlines.py): another command may not take one first.
+RESERVED_ID_PREFIXES = (("overdue:", "overdue"), ("escalate-overdue:", "escalate"))
 ACTOR_FIELDS = (Field("role", "string", choices=ACTOR_ROLES), Field("id", "string"))
 
 
@@ -134,7 +136,9 @@ def _check_value(spec: Field, value: Any, where: str) -> Any:
             moment = None
         if moment is None or moment.utcoffset() is None:
             raise CommandError("invalid_field", f"{where} must be an ISO 8601 time with a UTC offset, e.g. 2021-03-01T09:15:00+06:00")
-        if not bounds.EARLIEST_TIME <= moment < bounds.TIME_LIMIT:
+        if abs(moment.utcoffset()) > bounds.MAX_UTC_OFFSET:
+            raise CommandError("invalid_field", f"{where} has a UTC offset beyond ±14:00; got {shown(value)}")
+        if not (bounds.EARLIEST_TIME <= moment < bounds.TIME_LIMIT and bounds.EARLIEST_DAY <= moment.date() <= bounds.LATEST_DAY):
             raise CommandError("invalid_field", f"{where} must lie between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY} (UTC); got {shown(value)}")
         return moment
     if spec.kind == "date":
@@ -178,6 +182,9 @@ def parse_command(obj: Any) -> Command:
         known = ", ".join(COMMAND_FIELDS)
         raise CommandError("unknown_type", f"type must be one of {known}; got {shown(kind)}")
     common = _read_fields(obj, COMMON_FIELDS)
+    for prefix, owner in RESERVED_ID_PREFIXES:
+        if common["command_id"].startswith(prefix) and kind != owner:
+            raise CommandError("invalid_field", f"command ids starting {prefix!r} are the deadline watcher's, for {owner} commands")
     data = _read_fields(obj, COMMAND_FIELDS[kind])
     actor = None
     if common["actor"] is not None:

@@ -9,15 +9,19 @@ from typing import Any
 from .appeal import ESCALATED, OPEN, AppealState
 from .bounds import MAX_ID_CHARS
 from .calendar import working_days_between
+from .commands import RESERVED_ID_PREFIXES
+
+
+_ID_PREFIX = {owner: prefix for prefix, owner in RESERVED_ID_PREFIXES}   # command type -> its reserved id prefix
 
 
 def _deadline_command_id(kind: str, state: AppealState) -> str:
     """One id per appeal and deadline: the ledger appends it once, however often it is sent.
     An appeal id too long to fit in a command id is named by its SHA-256 instead."""
-    command_id = f"{kind}:{state.appeal_id}:{state.due_on.isoformat()}"
+    prefix, due = _ID_PREFIX[kind], state.due_on.isoformat()
+    command_id = f"{prefix}{state.appeal_id}:{due}"
     if len(command_id) > MAX_ID_CHARS:
-        digest = hashlib.sha256(state.appeal_id.encode()).hexdigest()
-        command_id = f"{kind}:sha256-{digest}:{state.due_on.isoformat()}"
+        command_id = f"{prefix}sha256-{hashlib.sha256(state.appeal_id.encode()).hexdigest()}:{due}"
     return command_id
 
 
@@ -26,7 +30,7 @@ def overdue_command_id(state: AppealState) -> str:
 
 
 def escalation_command_id(state: AppealState) -> str:
-    return _deadline_command_id("escalate-overdue", state)
+    return _deadline_command_id("escalate", state)
 
 
 def deadline_commands(state: AppealState, now: datetime, escalate_after_working_days: int = 0) -> list[dict[str, Any]]:

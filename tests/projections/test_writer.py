@@ -10,7 +10,7 @@ import pytest
 from projections.clickhouse import client, migrate, run_query
 from projections.writer import ProjectionWriter, Record
 from streams.judge import judge
-from tests.messages import FILING, Message
+from tests.messages import FILING, command_message
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
 
@@ -30,7 +30,7 @@ def ledger_events(appeal_id: str) -> list[bytes]:
                 {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id,
                  "at": "2031-01-20T10:00:00+05:00", "outcome": "resolved"}]
     for command in commands:
-        verdict = judge(Message(appeal_id.encode(), json.dumps(command).encode()), NOW, states.get)
+        verdict = judge(command_message(appeal_id.encode(), json.dumps(command).encode()), NOW, states.get)
         assert verdict.event is not None
         states[appeal_id] = verdict.state
         out.append(verdict.value)
@@ -86,6 +86,7 @@ def test_a_failed_insert_leaves_the_cache_as_it_was_so_the_retry_writes_the_stat
 def test_an_event_the_engine_refuses_is_found_and_recorded_while_the_others_go_in(db, monkeypatch):
     refused, fine = ledger_events("w-refused"), ledger_events("w-fine")
     writer = ProjectionWriter(db)
+    writer.refusal_pause = 0.0
     real_insert = writer._insert
 
     def refuse_one(table, columns, values):
@@ -99,3 +100,23 @@ def test_an_event_the_engine_refuses_is_found_and_recorded_while_the_others_go_i
     assert state(db, "w-fine") == {"status": "answered", "sequence": 2} and state(db, "w-refused") is None
     errors = {row["offset"]: row["error"] for row in run_query("projection_errors", {"limit": 100}, db)}
     assert errors[301].startswith("refused by ClickHouse: ValueError") and 300 not in errors and 302 not in errors
+
+
+def test_a_refusal_that_passes_costs_a_retry_not_an_event(db, monkeypatch):
+    """A refusal while the engine answers may pass (memory, too many parts): the batch is tried once more."""
+    events = ledger_events("w-transient")
+    writer = ProjectionWriter(db)
+    writer.refusal_pause = 0.0
+    real_insert, refusals = writer._insert, []
+
+    def refuse_once(table, columns, values):
+        if not refusals:
+            refusals.append(table)
+            raise MemoryError("memory limit exceeded")
+        return real_insert(table, columns, values)
+
+    monkeypatch.setattr(writer, "_insert", refuse_once)
+    before = len(run_query("projection_errors", {"limit": 1000}, db))
+    assert writer.write(records([("w-transient", events[0]), ("w-transient", events[1])], 400)) == 2
+    assert state(db, "w-transient") == {"status": "answered", "sequence": 2}
+    assert len(run_query("projection_errors", {"limit": 1000}, db)) == before

@@ -16,11 +16,16 @@ import uuid
 from collections import defaultdict
 
 import pytest
+import struct
+
 from aiokafka import AIOKafkaProducer
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+from aiokafka.record.util import calc_crc32c
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from streams import codec
 from streams.domain.chain import chain_problems
+from streams.judge import partition_of
 from tests.kafka_reading import read_all
 from tests.messages import FIELD_PATHS, FILING, json_values, mutated, nasty_values
 
@@ -47,7 +52,8 @@ async def _send(bootstrap: str, messages: list[tuple[bytes | None, bytes | None,
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20)
     await producer.start()
     try:
-        futures = [await producer.send("appeals.commands", key=k, value=v, headers=h) for k, v, h in messages]
+        futures = [await producer.send("appeals.commands", key=m[0], value=m[1], headers=m[2], partition=m[3] if len(m) > 3 else None)
+                   for m in messages]
         return [((m := await f).partition, m.offset) for f in futures]
     finally:
         await producer.stop()
@@ -108,14 +114,15 @@ def test_a_poison_command_in_a_batch_of_valid_ones(own_worker):
               (key, b"[" * 5000 + b"]" * 5000, []),
               (key, json.dumps(dict(route, command_id=f"{appeal_id}-x", to_body={"a": 1})).encode(), []),
               (key, json.dumps(dict(route, command_id=f"{appeal_id}-y", at="9999-01-01T00:00:00+05:00")).encode(), []),
-              (key, b"x" * 70_000, [])]
+              (key, b"x" * 70_000, []),
+              (key, json.dumps(dict(route, command_id=f"{appeal_id}-z")).encode(), [], (partition_of(key) + 1) % 4)]
     messages = [pair[0], poison[0], poison[1], (key, json.dumps(route).encode(), []), *poison[2:], pair[1]]
     sent = send(own_worker.bootstrap, messages)
     found = outcomes(own_worker.bootstrap, set(sent))
     assert_one_outcome_each(found, sent, valid_positions={0, 3, len(messages) - 1})
     reasons = [found[where][0][0] for where in sent]
     assert reasons == ["event", "unknown_type", "malformed", "event", "malformed", "invalid_field", "invalid_field",
-                       "too_large", "event"]
+                       "too_large", "wrong_partition", "event"]
     events = [found[where][0][1] for where in sent if found[where][0][0] == "event"]
     assert [e["sequence"] for e in events] == [1, 2, 3] and chain_problems(events) == []
     verify_clean(own_worker)
@@ -213,6 +220,50 @@ def test_http_bounds_and_errors_are_named(own_worker):
     appeal_id, pair = valid_pair()
     status, raw = request(own_worker, "POST", "/v1/commands?wait=10", pair[0][1])
     assert status == 201 and json.loads(raw)["event"]["appeal_id"] == appeal_id
+
+
+def batch_with_invalid_header_name(records: list[tuple[bytes, bytes]]) -> bytes:
+    """A record batch whose first record carries a header name that is not UTF-8 (CRC fixed up):
+    no well-behaved client writes one, but the broker stores what it is sent."""
+    builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=0, producer_id=-1,
+                                        producer_epoch=-1, base_sequence=-1, batch_size=1 << 20)
+    for i, (key, value) in enumerate(records):
+        builder.append(i, timestamp=None, key=key, value=value, headers=[("QQ", b"v")] if i == 0 else [])
+    raw = bytearray(builder.build())
+    at = raw.index(b"QQ")
+    raw[at:at + 2] = b"\xc3\x28"
+    struct.pack_into(">I", raw, 17, calc_crc32c(bytes(raw[21:])))   # v2: the CRC covers everything after it
+    return bytes(raw)
+
+
+def test_a_header_name_that_is_not_utf8_stops_no_consumer(own_worker):
+    appeal_id, pair = valid_pair()
+    second_id, second = valid_pair()
+    raw = batch_with_invalid_header_name([pair[0][:2], (b"hx", b'{"bad": "header"}'), second[0][:2]])
+
+    async def send_raw() -> int:
+        producer = AIOKafkaProducer(bootstrap_servers=own_worker.bootstrap)
+        await producer.start()
+        try:
+            batch = producer.create_batch()
+            batch.append(key=b"x", value=b"x", timestamp=None)
+            batch._build = lambda: bytearray(raw)   # the crafted bytes go out instead
+            meta = await (await producer.send_batch(batch, "appeals.commands", partition=partition_of(appeal_id.encode())))
+            return meta.partition, meta.offset
+        finally:
+            await producer.stop()
+
+    partition, base = asyncio.run(send_raw())
+    assert partition == partition_of(appeal_id.encode())
+    sent = [(partition, base + i) for i in range(3)]
+    found = outcomes(own_worker.bootstrap, set(sent))
+    kinds = [[kind for kind, _ in found.get(where, [])] for where in sent]
+    second_on_its_partition = partition_of(second_id.encode()) == partition
+    assert kinds == [["event"], ["unknown_type"], ["event" if second_on_its_partition else "wrong_partition"]], kinds
+    status, raw_answer = request(own_worker, "POST", "/v1/commands?wait=10", pair[1][1])   # the ledger goes on
+    assert status == 201, raw_answer
+    assert own_worker.crashes() == [] and own_worker.proc.poll() is None
+    assert "header name that is not UTF-8" in own_worker.log_path.read_text(errors="replace")
 
 
 def test_after_the_fuzzing_verify_is_clean_and_nothing_crashed(own_worker):

@@ -15,7 +15,7 @@ from streams.domain import bounds
 from streams.domain.appeal import AppealState
 from streams.domain.commands import REJECTION_REASONS
 from streams.judge import judge
-from tests.messages import FIELD_PATHS, FILING, Message, json_values, mutated, nasty_values
+from tests.messages import FIELD_PATHS, FILING, Message, command_message, json_values, mutated, nasty_values
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
 
@@ -25,7 +25,7 @@ def no_state(appeal_id: str) -> AppealState | None:
 
 
 def verdict_of(value: Any, key: Any = b"a-1", state_of=no_state, headers: Any = (), bug_expected: bool = False):
-    verdict = judge(Message(key, value, headers), NOW, state_of)
+    verdict = judge(command_message(key, value, headers), NOW, state_of)
     # Whatever happened, what the ledger writes decodes with the published schemas and fits the topic.
     decoded = codec.decode(verdict.value)
     assert len(verdict.value) < 200 * 1024
@@ -158,3 +158,32 @@ def test_any_json_value_gets_one_outcome(value):
 @given(path=st.sampled_from(FIELD_PATHS), value=nasty_values)
 def test_a_valid_command_with_one_field_mutated_gets_one_outcome(path, value):
     verdict_of(mutated(FILING, path, value))
+
+
+def test_a_command_on_another_partition_than_its_appeal_s_is_refused():
+    """Another partition's ledger would start a second chain for the same appeal id."""
+    right = command_message(b"a-1", body(FILING))
+    wrong = right._replace(partition=(right.partition + 1) % 4)
+    rejected = codec.decode(judge(wrong, NOW, no_state).value)
+    assert rejected["reason"] == "wrong_partition" and f"belongs on partition {right.partition}" in rejected["detail"]
+
+
+@pytest.mark.parametrize("at, words", [
+    ("2031-01-13T09:15:00+14:30", "beyond ±14:00"),
+    ("2031-01-13T09:15:00-23:59", "beyond ±14:00"),
+    ("1969-12-31T20:00:00-05:00", "between 1970-01-01 and 2149-12-31"),   # 1970 in UTC, 1969 where it was sent
+])
+def test_offsets_and_local_days_stay_within_the_bounds(at, words):
+    _, rejected = verdict_of(body(dict(FILING, at=at)))
+    assert rejected["reason"] == "invalid_field" and words in rejected["detail"]
+
+
+def test_the_deadline_watcher_s_command_ids_are_its_own():
+    """A body may not take `overdue:<appeal>:<due>` first and so keep its appeal from being reported overdue."""
+    filed = verdict_of(body(FILING))[0].state
+    route = {"type": "route", "command_id": "overdue:a-1:2031-02-03", "appeal_id": "a-1", "at": "2031-01-14T10:00:00+05:00",
+             "to_body": "other"}
+    _, rejected = verdict_of(body(route), state_of=lambda _: filed)
+    assert rejected["reason"] == "invalid_field" and "deadline watcher" in rejected["detail"]
+    overdue = {"type": "overdue", "command_id": "overdue:a-1:2031-02-03", "appeal_id": "a-1", "at": "2031-02-05T10:00:00+05:00"}
+    assert verdict_of(body(overdue), state_of=lambda _: filed)[0].event is not None

@@ -200,3 +200,21 @@ def test_canonical_times_are_utc_with_microseconds_and_z():
                    datetime(2024, 2, 29, 4, 5, 6, 7, tzinfo=kz)):
         assert _json_default(moment) == moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert _json_default(datetime(2031, 1, 1, 0, 0, tzinfo=kz)) == "2030-12-31T19:00:00.000000Z"
+
+
+def test_event_ids_name_one_appeal_and_command_each():
+    import uuid
+
+    from streams.domain.appeal import EVENT_ID_NAMESPACE, event_id_for
+    assert event_id_for("a", "c") == str(uuid.uuid5(EVENT_ID_NAMESPACE, "a/c")), "plain ids keep the ids already written"
+    assert event_id_for("a/b", "c") != event_id_for("a", "b/c")
+
+
+def test_an_appeal_holds_at_most_ten_thousand_events():
+    import dataclasses
+
+    state, _ = build(["file"])
+    full = dataclasses.replace(state, sequence=10_000)
+    with pytest.raises(CommandError) as error:
+        decide(full, parse_command(command("answer", 2, FILED_AT + timedelta(days=3), **FIELDS["answer"])), NOW)
+    assert error.value.reason == "too_many_events"
