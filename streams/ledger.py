@@ -11,6 +11,8 @@ Exactly one outcome per command, across crashes, without Kafka transactions:
   are sent, so a durable event implies every earlier rejection is durable too;
 - a batch's states reach the table only after all its outcomes are acknowledged, so a batch
   that fails leaves no state the log does not hold;
+- a command off the partition its key hashes to is rejected (`wrong_partition`), so each
+  appeal's chain lives in one partition and no second ledger starts a fork of it;
 - on recovery, commands up to the last event's command offset, and those named by the
   rejections after it, have their outcome on the log: a re-delivered one is skipped rather
   than judged again against a later state; every other command is judged (again);
