@@ -78,6 +78,15 @@ async def read_messages(bootstrap: str) -> list:
     return out
 
 
+BENCH_SQL = Path(__file__).resolve().parent / "sql"
+
+
+def bench_sql(name: str) -> str:
+    """A statement of bench/sql/NAME.sql, its comment lines left out."""
+    text = (BENCH_SQL / f"{name}.sql").read_text()
+    return "\n".join(line for line in text.splitlines() if not line.strip().startswith("--")).strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -154,24 +163,12 @@ def run_figures(bootstrap: str, dsn: str, written: int, appeal_ids: list[str], a
     # -- history among ≥ 10M log rows, ranking over ≥ 1M appeals ----------------------------------
     extra_rows = max(0, args.log_rows - written)
     if extra_rows:
-        db.command(f"INSERT INTO appeal_events SELECT concat('syn-', toString(intDiv(number, 10))), number % 10 + 1, "
-                   f"generateUUIDv4(), 'filed', toString(number), now64(6), now64(6), 'citizen', 'applicant', '75', "
-                   f"'synthetic', '{{}}', '', '', '', 'appeals.events', 0, number, now64(3) FROM numbers({extra_rows})")
+        db.command(bench_sql("synthetic_events"), parameters={"rows": extra_rows})
     extra_appeals = max(0, args.appeal_rows - len(appeal_ids))
     if extra_appeals:
-        db.command(f"INSERT INTO appeals (appeal_id, sequence, last_hash, status, region, body, category, channel, citizen_ref, "
-                   f"filed_at, received_on, due_on, forward_by, extended, routed, answered_at, answered_on, on_time, "
-                   f"response_working_days, overdue_on, escalations, rated, ratings, satisfied, score, reopened, withdrawn_at, last_at) "
-                   f"SELECT concat('syn-', toString(number)), 2, '', if(number % 10 < 9, 'answered', 'open'), "
-                   f"['10','11','15','19','23','27','31','33','35','39','43','47','55','59','61','62','63','71','75','79'][number % 20 + 1], "
-                   f"concat('body-', toString(number % 300)), 'roads', 'eotinish', '', now64(6), toDate('2024-01-01') + number % 365, "
-                   f"toDate('2024-01-22') + number % 365, toDate('2024-01-04') + number % 365, false, 0, "
-                   f"if(number % 10 < 9, now64(6), NULL), if(number % 10 < 9, toDate('2024-01-10') + number % 365, NULL), "
-                   f"if(number % 10 < 9, number % 7 > 0, NULL), if(number % 10 < 9, number % 20, NULL), NULL, number % 17 = 0, "
-                   f"number % 3 = 0, if(number % 3 = 0, 1, 0), if(number % 3 = 0, number % 4 > 0, NULL), NULL, 0, NULL, now64(6) "
-                   f"FROM numbers({extra_appeals})")
-    log_rows = db.query("SELECT count() FROM appeal_events").result_rows[0][0]
-    appeal_rows = db.query("SELECT count() FROM appeals FINAL").result_rows[0][0]
+        db.command(bench_sql("synthetic_appeals"), parameters={"rows": extra_appeals})
+    [sizes] = db.query(bench_sql("table_sizes")).named_results()
+    log_rows, appeal_rows = sizes["log_rows"], sizes["appeal_rows"]
 
     reader = LogReader(bootstrap)
     rnd = random.Random(3)

@@ -81,7 +81,7 @@ def migrate(db=None) -> list[str]:
     first_number, first = files[0]
     for statement in statements(first):
         db.command(statement)
-    done = {row[0] for row in db.query("SELECT version FROM schema_migrations FINAL").result_rows}
+    done = {row["version"] for row in run_query("applied_migrations", {}, db)}
     applied = []
     for number, path in files:
         if number in done:
@@ -110,7 +110,7 @@ def named_query(name: str) -> str:
 
 # Columns a query may group by ({by:Identifier}): none of them identifies a citizen.
 GROUPABLE_COLUMNS = ("region", "body", "category")
-_PLACEHOLDER = re.compile(r"\{(\w+):(\w+)\}")
+_PLACEHOLDER = re.compile(r"\{(\w+):([^{}]+)\}")
 _UNSIGNED_BITS = {"UInt8": 8, "UInt16": 16, "UInt32": 32, "UInt64": 64}
 
 

@@ -53,12 +53,8 @@ class ProjectionWriter:
         missing = [a for a in set(appeal_ids) if a not in self.cache]
         if not missing:
             return
-        result = self.db.query(
-            f"SELECT {', '.join(rows.STATE_COLUMNS)} FROM appeals FINAL WHERE appeal_id IN {{ids:Array(String)}}",
-            parameters={"ids": missing},
-        )
-        for values in result.result_rows:
-            state, ref, _ = rows.state_from_row(dict(zip(result.column_names, values)))
+        for row in run_query("states_by_id", {"ids": missing}, self.db):
+            state, ref, _ = rows.state_from_row(row)
             self._remember(state.appeal_id, state, ref)
 
     def _remember(self, appeal_id: str, state: AppealState, ref: str) -> None:

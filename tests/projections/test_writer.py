@@ -120,3 +120,13 @@ def test_a_refusal_that_passes_costs_a_retry_not_an_event(db, monkeypatch):
     assert writer.write(records([("w-transient", events[0]), ("w-transient", events[1])], 400)) == 2
     assert state(db, "w-transient") == {"status": "answered", "sequence": 2}
     assert len(run_query("projection_errors", {"limit": 1000}, db)) == before
+
+
+def test_a_fresh_writer_folds_onto_the_state_stored_before(db):
+    """After a restart the cache is empty: the stored state (queries/states_by_id.sql) is loaded, not guessed."""
+    events = ledger_events("w-restart")
+    assert ProjectionWriter(db).write(records([("w-restart", events[0])], 500)) == 1
+    restarted = ProjectionWriter(db)
+    assert restarted.write(records([("w-restart", events[1])], 501)) == 1
+    assert state(db, "w-restart") == {"status": "answered", "sequence": 2}
+    assert restarted.cache["w-restart"][0].sequence == 2 and restarted.cache["w-restart"][1] != ""   # the citizen ref came back too

@@ -9,7 +9,7 @@ import avro.schema
 import pytest
 
 from streams import codec
-from tests.streams.domain.test_appeal import PATHS, build
+from tests.appeals import PATHS, build
 
 
 def all_events():
