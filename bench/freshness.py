@@ -16,7 +16,6 @@ import json
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
 
 from aiokafka import AIOKafkaProducer
 

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import uuid
 from datetime import datetime
@@ -36,7 +35,6 @@ from .outcomes import OutcomeReader, OutcomeWaiter
 from .topics import commands_topic
 from .web import ClientError, JsonView, identifier, parse_json, query_date, query_int, query_seconds, read_body
 
-log = logging.getLogger(__name__)
 
 waiter = OutcomeWaiter()
 MAX_WAIT = 60.0

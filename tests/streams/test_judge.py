@@ -15,7 +15,7 @@ from streams.domain import bounds
 from streams.domain.appeal import AppealState
 from streams.domain.commands import REJECTION_REASONS
 from streams.judge import judge
-from tests.messages import FIELD_PATHS, FILING, Message, command_message, json_values, mutated, nasty_values
+from tests.messages import FIELD_PATHS, FILING, command_message, json_values, mutated, nasty_values
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
 
