@@ -7,7 +7,7 @@ import math
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -135,11 +135,8 @@ def _checked(name: str, kind: str, value: Any) -> Any:
             return value
         raise QueryParameterError(f"{name} must be a string of at most {bounds.MAX_TEXT_CHARS} characters")
     if kind in ("Date", "Date32"):
-        try:
-            day = date.fromisoformat(value) if isinstance(value, str) and len(value) <= 10 else None
-        except ValueError:
-            day = None
-        if day is None or not bounds.EARLIEST_DAY <= day <= bounds.LATEST_DAY:
+        day = bounds.parse_day(value)
+        if day is None or not bounds.day_in_bounds(day):
             raise QueryParameterError(f"{name} must be a date YYYY-MM-DD between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}")
         return day
     if kind in _UNSIGNED_BITS:

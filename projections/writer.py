@@ -86,28 +86,37 @@ class ProjectionWriter:
                         raise codec.DecodeError("the event's appeal_id is not its Kafka key")
                     decoded.append((record, event))
                 except Exception as error:
-                    failed.append((record, f"undecodable: {type(error).__name__}: {str(error)[:200]}"))
+                    failed.append((record, _why("undecodable", error)))
             return decoded, failed
 
     def _fold(self, decoded: list[tuple[Record, dict]], now: datetime):
-        """Event rows, and the appeals' new states, for the decoded events; (record, why) for those that fail."""
+        """Event rows, one state row per changed appeal, and those appeals' new states; (record, why) for what fails."""
         event_rows: list[tuple[Record, list[Any]]] = []
-        changed: dict[str, tuple[AppealState, str, tuple]] = {}   # appeal -> (state, citizen ref, state row)
+        changed: dict[str, tuple[AppealState, str]] = {}
+        last_record: dict[str, Record] = {}    # the event that made each changed appeal's state
         failed: list[tuple[Record, str]] = []
         for record, event in decoded:
             try:
                 row = rows.event_row(event, record.topic, record.partition, record.offset, now, self.key)
                 appeal_id = event["appeal_id"]
-                state, ref = (changed[appeal_id][:2] if appeal_id in changed else self.cache.get(appeal_id, (None, "")))
+                state, ref = changed.get(appeal_id) or self.cache.get(appeal_id, (None, ""))
                 if (state is None or event["sequence"] > state.sequence) and (state is not None or event["event_type"] == "filed"):
                     # (an appeal whose filing this projection never saw gets no state row; verify reports it)
-                    new_state, ref = evolve(state, event), ref or rows.citizen_ref_of(event, self.key)
-                    changed[appeal_id] = (new_state, ref, rows.state_row(new_state, ref, rows.response_working_days(new_state)))
+                    changed[appeal_id] = (evolve(state, event), ref or rows.citizen_ref_of(event, self.key))
+                    last_record[appeal_id] = record
             except Exception as error:
-                failed.append((record, f"cannot be projected: {type(error).__name__}: {str(error)[:200]}"))
+                failed.append((record, _why("cannot be projected", error)))
                 continue
             event_rows.append((record, row))
-        return event_rows, changed, failed
+        # One state row per changed appeal; a state that cannot become a row is that event's error.
+        state_rows = []
+        for appeal_id, (state, ref) in list(changed.items()):
+            try:
+                state_rows.append(rows.state_row(state, ref, rows.response_working_days(state)))
+            except Exception as error:
+                failed.append((last_record[appeal_id], _why("its state cannot be projected", error)))
+                del changed[appeal_id]
+        return event_rows, state_rows, changed, failed
 
     def write(self, records: list[Record], retry_refused: bool = True) -> int:
         """Project a batch; returns the number of events written (those recorded as errors excluded).
@@ -126,9 +135,8 @@ class ProjectionWriter:
         clock = self._tick("decode", clock)
         self._load(a for a, seq in first_sequence.items() if seq > 1)
         clock = self._tick("load", clock)
-        event_rows, changed, fold_failed = self._fold(decoded, now)
+        event_rows, state_rows, changed, fold_failed = self._fold(decoded, now)
         failed += fold_failed
-        state_rows = [row for _, _, row in changed.values()]
         clock = self._tick("fold_and_rows", clock)
         try:
             if event_rows:
@@ -142,7 +150,7 @@ class ProjectionWriter:
                 time.sleep(self.refusal_pause)
                 return self.write(records, retry_refused=False)
             if len(records) == 1:
-                failed.append((records[0], f"refused by ClickHouse: {type(error).__name__}: {str(error)[:200]}"))
+                failed.append((records[0], _why("refused by ClickHouse", error)))
                 self._record_failures(failed, now)
                 return 0
             # The engine answers but refused this batch: some event's rows are at fault. Halves
@@ -152,7 +160,7 @@ class ProjectionWriter:
             return self.write(records[:middle], False) + self.write(records[middle:], False)
         if failed:
             self._record_failures(failed, now)
-        for appeal_id, (state, ref, _) in changed.items():
+        for appeal_id, (state, ref) in changed.items():
             self._remember(appeal_id, state, ref)
         self._tick("insert", clock)
         self.events_written += len(event_rows)
@@ -171,6 +179,10 @@ class ProjectionWriter:
         self._insert("projection_errors", ERROR_COLUMNS,
                      [[r.topic, r.partition, r.offset, _key_text(r.key) or "", why, now] for r, why in failed])
         self.errors_recorded += len(failed)
+
+
+def _why(what: str, error: Exception) -> str:
+    return f"{what}: {type(error).__name__}: {str(error)[:200]}"
 
 
 def _key_text(key: bytes | None) -> str | None:

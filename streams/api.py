@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -221,11 +220,8 @@ class History(JsonView):
 
         identifier(appeal_id, "the appeal id")
         raw = request.query.get("as_of")
-        try:
-            as_of = datetime.fromisoformat(raw) if raw and len(raw) <= 64 else None
-        except ValueError:
-            as_of = None
-        if raw and (as_of is None or as_of.utcoffset() is None or not bounds.EARLIEST_TIME <= as_of < bounds.TIME_LIMIT):
+        as_of = bounds.parse_time(raw) if raw else None
+        if raw and (as_of is None or bounds.time_problem(as_of)):
             raise ClientError(400, "as_of must be an ISO 8601 time with a UTC offset between "
                                    f"{bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}, e.g. 2021-03-10T12:00:00+06:00")
         lineage = await in_db_thread(run_query, "history", {"appeal_id": appeal_id})

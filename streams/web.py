@@ -81,11 +81,8 @@ def query_date(request: Request, name: str) -> date | None:
     raw = request.query.get(name)
     if not raw:
         return None
-    try:
-        day = date.fromisoformat(raw) if len(raw) <= 10 else None
-    except ValueError:
-        day = None
-    if day is None or not bounds.EARLIEST_DAY <= day <= bounds.LATEST_DAY:
+    day = bounds.parse_day(raw)
+    if day is None or not bounds.day_in_bounds(day):
         raise ClientError(400, f"{name} must be a date YYYY-MM-DD between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}; "
                                f"got {bounds.shown(raw)}")
     return day

@@ -11,8 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 
 MAX_COMMAND_BYTES = 64 * 1024       # a whole command message (HTTP answers 413, the ledger `too_large`)
 COMMAND_PREFIX_BYTES = 1024         # what a `too_large` rejection keeps of the command
-MAX_ID_CHARS = 128                  # command_id, appeal_id, body, actor id: printable text
-MAX_CODE_CHARS = 128                # region, category, channel, reason codes
+MAX_ID_CHARS = 128                  # ids (command_id, appeal_id, body, actor id) and codes (region, category, …)
 MAX_NAME_CHARS = 256                # the citizen's name and contact
 MAX_TEXT_CHARS = 10_000             # free text: the appeal, answers, comments, reasons
 MAX_DETAIL_CHARS = 1000             # a rejection's explanation
@@ -52,6 +51,40 @@ def text_problem(value: str, limit: int, free_text: bool) -> str | None:
             return "text without control characters (tab and line breaks are fine)"
     elif not value.isprintable():
         return "printable text (no control characters, line breaks or invisible format characters)"
+    return None
+
+
+def parse_day(value: object) -> date | None:
+    """A YYYY-MM-DD date from a string, or None for anything else (the range is checked apart)."""
+    if not isinstance(value, str) or len(value) > 10:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def day_in_bounds(day: date) -> bool:
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 time with a UTC offset from a string, or None for anything else."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+def time_problem(moment: datetime) -> str | None:
+    """Why a time is outside the bounds (its offset, or its day in UTC or where it was given), or None."""
+    if abs(moment.utcoffset()) > MAX_UTC_OFFSET:
+        return "has a UTC offset beyond ±14:00"
+    if not (EARLIEST_TIME <= moment < TIME_LIMIT and day_in_bounds(moment.date())):
+        return f"must lie between {EARLIEST_DAY} and {LATEST_DAY} (UTC)"
     return None
 
 

@@ -7,7 +7,7 @@ checks against it and the HTTP API's OpenAPI document is generated from it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from . import bounds
@@ -23,8 +23,9 @@ ACTOR_ROLES = ("citizen", "body", "system", "monitor", "centre")
 
 # Every reason a command is rejected with (README: rejection reasons), the ledger's own included.
 REJECTION_REASONS = ("malformed", "too_large", "unknown_type", "missing_field", "invalid_field", "unknown_region",
-                     "invalid_iin", "key_mismatch", "wrong_partition", "too_many_events", "unknown_appeal", "appeal_exists", "invalid_transition",
-                     "deadline_rule", "before_filing", "duplicate_command", "internal_error")
+                     "invalid_iin", "key_mismatch", "wrong_partition", "too_many_events", "unknown_appeal",
+                     "appeal_exists", "invalid_transition", "deadline_rule", "before_filing", "duplicate_command",
+                     "internal_error")
 
 
 @dataclass(frozen=True)
@@ -130,27 +131,18 @@ def _check_value(spec: Field, value: Any, where: str) -> Any:
             raise CommandError("invalid_field", f"{where} must be between {spec.minimum} and {spec.maximum}; got {shown(value)}")
         return value
     if spec.kind == "datetime":
-        try:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) and len(value) <= 64 else None
-        except ValueError:
-            moment = None
-        if moment is None or moment.utcoffset() is None:
+        moment = bounds.parse_time(value)
+        if moment is None:
             raise CommandError("invalid_field", f"{where} must be an ISO 8601 time with a UTC offset, e.g. 2021-03-01T09:15:00+06:00")
-        if abs(moment.utcoffset()) > bounds.MAX_UTC_OFFSET:
-            raise CommandError("invalid_field", f"{where} has a UTC offset beyond ±14:00; got {shown(value)}")
-        if not (bounds.EARLIEST_TIME <= moment < bounds.TIME_LIMIT and bounds.EARLIEST_DAY <= moment.date() <= bounds.LATEST_DAY):
-            raise CommandError("invalid_field", f"{where} must lie between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY} (UTC); got {shown(value)}")
+        problem = bounds.time_problem(moment)
+        if problem:
+            raise CommandError("invalid_field", f"{where} {problem}; got {shown(value)}")
         return moment
     if spec.kind == "date":
-        day = None
-        if isinstance(value, str) and len(value) <= 10:
-            try:
-                day = date.fromisoformat(value)
-            except ValueError:
-                pass
+        day = bounds.parse_day(value)
         if day is None:
             raise CommandError("invalid_field", f"{where} must be a date YYYY-MM-DD")
-        if not bounds.EARLIEST_DAY <= day <= bounds.LATEST_DAY:
+        if not bounds.day_in_bounds(day):
             raise CommandError("invalid_field", f"{where} must lie between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}; got {shown(value)}")
         return day
     if spec.kind == "object":

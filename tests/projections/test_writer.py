@@ -130,3 +130,19 @@ def test_a_fresh_writer_folds_onto_the_state_stored_before(db):
     assert restarted.write(records([("w-restart", events[1])], 501)) == 1
     assert state(db, "w-restart") == {"status": "answered", "sequence": 2}
     assert restarted.cache["w-restart"][0].sequence == 2 and restarted.cache["w-restart"][1] != ""   # the citizen ref came back too
+
+
+def test_an_event_whose_state_cannot_become_a_row_is_recorded_not_retried_forever(db):
+    """A forged answer dated 9999 decodes and folds, but its working-day count overflows."""
+    from datetime import date
+
+    from streams import codec
+    filing, answer = ledger_events("w-9999")
+    forged = codec.decode(answer)
+    forged["payload"]["answered_on"] = date(9999, 12, 31)
+    writer = ProjectionWriter(db)
+    batch = records([("w-9999", filing), ("w-9999", codec.encode_event(forged))], 600)
+    assert writer.write(batch) == 2
+    errors = {row["offset"]: row["error"] for row in run_query("projection_errors", {"limit": 1000}, db)}
+    assert errors[601].startswith("its state cannot be projected: OverflowError")
+    assert state(db, "w-9999") is None and "w-9999" not in writer.cache
