@@ -19,8 +19,8 @@ import uuid
 
 from aiokafka import AIOKafkaProducer
 
-from streams import settings
-from streams.outcomes import OutcomeReader
+from streams import topics
+from streams.kafka.outcomes import OutcomeReader
 
 from .harness import get_json, percentile, record, running_system
 
@@ -54,14 +54,14 @@ async def drive(bootstrap: str, rate: int, seconds: int, accepted: dict[str, flo
                     probe += 1
                 elif filed and sent % 2:
                     answered = filed.pop(0)
-                    await producer.send(settings.COMMANDS_TOPIC, key=answered.encode(),
+                    await producer.send(topics.COMMANDS, key=answered.encode(),
                                         value=command("answer", answered, "2040-02-10T10:00:00+05:00", outcome="resolved"))
                     sent += 1
                     continue
                 else:
                     appeal_id, category = f"load-{uuid.uuid4().hex[:10]}", "roads"
                     filed.append(appeal_id)
-                await producer.send(settings.COMMANDS_TOPIC, key=appeal_id.encode(), value=command(
+                await producer.send(topics.COMMANDS, key=appeal_id.encode(), value=command(
                     "file", appeal_id, "2040-02-01T10:00:00+05:00", region="75", body="almaty-akimat", category=category,
                     channel="eotinish", citizen={"iin": IIN, "name": "Bench"}))
                 sent += 1

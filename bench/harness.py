@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
-from streams.broker import Broker, free_port, terminate
-from streams.kafka_admin import ensure_topics
+from streams.devtools.broker import Broker, free_port, terminate
+from streams.kafka.admin import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,8 +23,8 @@ from .harness import record, running_system
 def preload(count: int, sent_box: list[int]):
     """Puts `count` simulated commands on appeals.commands; appends the number actually sent to `sent_box`."""
     def load(bootstrap: str) -> None:
-        from streams import settings
-        from streams.simulate import commands, default_propensities, line
+        from streams import topics
+        from streams.devtools.simulate import commands, default_propensities, line
 
         async def run() -> None:
             producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
@@ -33,7 +33,7 @@ def preload(count: int, sent_box: list[int]):
             try:
                 sent = 0
                 for command in commands(count // 2, 11, date(2024, 1, 1), 365, default_propensities()):
-                    await producer.send(settings.COMMANDS_TOPIC, key=command["appeal_id"].encode(), value=line(command).encode())
+                    await producer.send(topics.COMMANDS, key=command["appeal_id"].encode(), value=line(command).encode())
                     sent += 1
                     if sent >= count:
                         break
@@ -46,7 +46,7 @@ def preload(count: int, sent_box: list[int]):
 
 
 async def outcome_times(bootstrap: str, expected: int, timeout: float) -> list[float]:
-    from streams.outcomes import OutcomeReader
+    from streams.kafka.outcomes import OutcomeReader
     reader = OutcomeReader(bootstrap)
     await reader.start()
     for tp in reader.consumer.assignment():

@@ -32,11 +32,12 @@ from .harness import percentile, record
 
 
 def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
-    from streams import codec, settings
+    from streams import settings, topics
+    from streams.avro import codec
     from streams.domain.appeal import decide, evolve
     from streams.domain.chain import seal
     from streams.domain.commands import CommandError, parse_command
-    from streams.simulate import commands, default_propensities
+    from streams.devtools.simulate import commands, default_propensities
 
     async def run() -> tuple[int, list[str]]:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
@@ -55,7 +56,7 @@ def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
                 states[parsed.appeal_id] = evolve(states.get(parsed.appeal_id), event)
                 if event["sequence"] == 1:
                     appeals.append(parsed.appeal_id)
-                await producer.send(settings.EVENTS_TOPIC, key=parsed.appeal_id.encode(), value=codec.encode_event(event))
+                await producer.send(topics.EVENTS, key=parsed.appeal_id.encode(), value=codec.encode_event(event))
                 written += 1
                 if written % 100_000 == 0:
                     print(f"  log: {written} events", file=sys.stderr, flush=True)
@@ -69,10 +70,10 @@ def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
 
 
 async def read_messages(bootstrap: str) -> list:
-    from streams import settings
-    from streams.topic_reader import TopicReader
+    from streams import topics
+    from streams.kafka.topic_reader import TopicReader
     out = []
-    async with TopicReader(bootstrap, settings.EVENTS_TOPIC, max_records=50_000) as reader:
+    async with TopicReader(bootstrap, topics.EVENTS, max_records=50_000) as reader:
         async for _, records in reader.batches():
             out.extend(r.value for r in records)
     return out
@@ -94,9 +95,9 @@ def main() -> None:
     parser.add_argument("--appeal-rows", type=int, default=1_000_000, help="appeals for the ranking figure")
     args = parser.parse_args()
 
-    from streams.broker import Broker, free_port
-    from streams.kafka_admin import ensure_topics
-    from streams.runtime import tune_gc
+    from streams.devtools.broker import Broker, free_port
+    from streams.kafka.admin import ensure_topics
+    from streams.agents.runtime import tune_gc
 
     tune_gc()   # as `tyndau worker` does at start
 
@@ -117,9 +118,11 @@ def main() -> None:
 def run_figures(bootstrap: str, dsn: str, written: int, appeal_ids: list[str], args) -> None:
     from projections.clickhouse import client, migrate, run_query
     from projections.ranking import ranking
-    from projections.writer import ProjectionWriter, Record
-    from streams import codec, settings
-    from streams.audit import LogReader, appeal_history
+    from projections.writer import ProjectionWriter, RawEvent
+    from streams import settings, topics
+    from streams.avro import codec
+    from streams.audit.history import appeal_history
+    from streams.kafka.log_reader import LogReader
 
     db = client(dsn)
     migrate(db)
@@ -127,11 +130,11 @@ def run_figures(bootstrap: str, dsn: str, written: int, appeal_ids: list[str], a
 
     # -- replay: the projector's loop, from offset 0 to the end ------------------------------
     async def replay() -> tuple[int, float]:
-        from streams.topic_reader import TopicReader
+        from streams.kafka.topic_reader import TopicReader
         done, pending, started = 0, [], time.monotonic()
-        async with TopicReader(bootstrap, settings.EVENTS_TOPIC, max_records=settings.PROJECTOR_BATCH) as reader:
+        async with TopicReader(bootstrap, topics.EVENTS, max_records=settings.PROJECTOR_BATCH) as reader:
             async for tp, records in reader.batches():
-                pending += [Record(tp.topic, tp.partition, m.offset, m.value, m.key) for m in records]
+                pending += [RawEvent(tp.topic, tp.partition, m.offset, m.value, m.key) for m in records]
                 if len(pending) >= settings.PROJECTOR_BATCH:
                     writer.write(pending)
                     done, pending = done + len(pending), []

@@ -34,10 +34,11 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams import codec, settings
-from streams.broker import Broker, free_port, terminate
-from streams.kafka_admin import ensure_topics
-from streams.topic_reader import TopicReader
+from streams import settings, topics
+from streams.avro import codec
+from streams.devtools.broker import Broker, free_port, terminate
+from streams.kafka.admin import ensure_topics
+from streams.kafka.topic_reader import TopicReader
 
 from .harness import ROOT, record
 
@@ -68,7 +69,7 @@ def hostile(rnd: random.Random, sample: dict) -> tuple[bytes | None, bytes]:
 
 async def send_all(bootstrap: str, count: int, seed: int) -> tuple[list[tuple[int, int]], int]:
     """Puts the workload on appeals.commands; (partition, offset) of every message, and how many were hostile."""
-    from streams.simulate import commands, default_propensities, line
+    from streams.devtools.simulate import commands, default_propensities, line
 
     rnd = random.Random(seed)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
@@ -79,9 +80,9 @@ async def send_all(bootstrap: str, count: int, seed: int) -> tuple[list[tuple[in
         for command in commands(count // 2, seed, date(2024, 1, 1), 365, default_propensities()):
             if rnd.random() < HOSTILE_SHARE:
                 key, value = hostile(rnd, command)
-                futures.append(await producer.send(settings.COMMANDS_TOPIC, key=key, value=value))
+                futures.append(await producer.send(topics.COMMANDS, key=key, value=value))
                 hostile_count += 1
-            futures.append(await producer.send(settings.COMMANDS_TOPIC, key=command["appeal_id"].encode(),
+            futures.append(await producer.send(topics.COMMANDS, key=command["appeal_id"].encode(),
                                                value=line(command).encode()))
             if len(futures) >= count:
                 break
@@ -102,7 +103,7 @@ async def ledger_progress(bootstrap: str) -> tuple[int, int]:
         committed = await admin.list_consumer_group_offsets(settings.APP_ID)
     finally:
         await admin.close()
-    async with TopicReader(bootstrap, settings.COMMANDS_TOPIC) as reader:
+    async with TopicReader(bootstrap, topics.COMMANDS) as reader:
         ends = reader.ends
     done = sum(min(committed[tp].offset, end) if tp in committed and committed[tp].offset >= 0 else 0 for tp, end in ends.items())
     return done, sum(ends.values())
@@ -111,14 +112,14 @@ async def ledger_progress(bootstrap: str) -> tuple[int, int]:
 async def outcomes(bootstrap: str) -> tuple[Counter, Counter, Counter]:
     """Outcomes per (partition, offset) of the command; events per (appeal, command id); rejection reasons."""
     per_command, per_command_id, reasons = Counter(), Counter(), Counter()
-    async with TopicReader(bootstrap, settings.EVENTS_TOPIC) as reader:
+    async with TopicReader(bootstrap, topics.EVENTS) as reader:
         async for _, records in reader.batches():
             for r in records:
                 headers = dict(r.headers)
                 partition, offset = (int(x) for x in headers["tyndau-command"].split(b":"))
                 per_command[(partition, offset)] += 1
                 per_command_id[(r.key, headers["tyndau-command-id"])] += 1   # command ids are unique per appeal
-    async with TopicReader(bootstrap, settings.REJECTED_TOPIC) as reader:
+    async with TopicReader(bootstrap, topics.REJECTED) as reader:
         async for _, records in reader.batches():
             for r in records:
                 rejected = codec.decode(r.value)
@@ -171,7 +172,7 @@ def main() -> None:
             worker = Supervised(env, Path(os.environ.get("TYNDAU_BENCH_WORKER_LOG") or Path(tmp) / "worker.log"))
             worker.start()
             sent, hostile_count = asyncio.run(send_all(broker.bootstrap, args.commands, args.seed))
-            print(f"soak: {len(sent)} commands on {settings.COMMANDS_TOPIC}, {hostile_count} of them hostile", flush=True)
+            print(f"soak: {len(sent)} commands on {topics.COMMANDS}, {hostile_count} of them hostile", flush=True)
             kills, broker_kills, total = 0, 0, len(sent)
             deadline = time.monotonic() + 3600
             while time.monotonic() < deadline:

@@ -1,8 +1,7 @@
-"""Rows for ClickHouse from ledger events: personal data removed, citizens as keyed pseudonyms."""
+"""Rows for ClickHouse from ledger events and appeal states (personal data removed: domain/privacy.py)."""
 
 from __future__ import annotations
 
-import hmac
 import operator
 from datetime import datetime
 from typing import Any
@@ -11,18 +10,8 @@ import orjson
 
 from streams.domain.appeal import AppealState
 from streams.domain.calendar import working_days_between
-from streams.jsonable import json_default
-
-# Free text and identifying fields that never leave the ledger for a projection or a public feed.
-PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "filed": ("citizen",),
-    "routed": ("reason",),
-    "extended": ("reason",),
-    "answered": ("text",),
-    "rated": ("comment",),
-    "withdrawn": ("reason",),
-    "reopened": ("reason",),
-}
+from streams.avro.jsonable import json_default
+from streams.domain.privacy import citizen_ref_of, public_payload
 
 EVENT_COLUMNS = ["appeal_id", "sequence", "event_id", "event_type", "command_id", "occurred_at", "recorded_at",
                  "actor_role", "actor_id", "region", "body", "payload", "citizen_ref", "prev_hash", "hash",
@@ -32,22 +21,8 @@ STATE_FIELDS = [name for name in AppealState.__dataclass_fields__ if name != "co
 STATE_COLUMNS = STATE_FIELDS + ["citizen_ref", "response_working_days"]
 
 
-def pseudonym(iin: str, key: str) -> str:
-    """A keyed pseudonym: the same citizen gets the same value, which reveals nothing without the key."""
-    return hmac.digest(key.encode(), iin.encode(), "sha256").hex()[:32]
-
-
 # Sorted keys; times and dates go through json_default (UTC, `Z`), as everywhere else in tyndau.
 _PAYLOAD_JSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
-def public_payload(event: dict[str, Any]) -> dict[str, Any]:
-    dropped = PERSONAL_FIELDS.get(event["event_type"], ())
-    return {k: v for k, v in event["payload"].items() if k not in dropped}
-
-
-def citizen_ref_of(event: dict[str, Any], key: str) -> str:
-    return pseudonym(event["payload"]["citizen"]["iin"], key) if event["event_type"] == "filed" else ""
 
 
 def event_row(event: dict[str, Any], topic: str, partition: int, offset: int, ingested_at: datetime, key: str) -> list:

@@ -18,8 +18,10 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Iterable, NamedTuple
 
-from streams import codec, settings
+from streams import settings
+from streams.avro import codec
 from streams.domain.appeal import AppealState, evolve
+from streams.domain.privacy import citizen_ref_of
 
 from . import rows
 from .clickhouse import client, run_query
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 ERROR_COLUMNS = ["topic", "partition", "offset", "appeal_id", "error", "recorded_at"]
 
 
-class Record(NamedTuple):
+class RawEvent(NamedTuple):
     """One message of appeals.events with its lineage (a tuple: a replay makes a million of them)."""
     topic: str
     partition: int
@@ -72,7 +74,7 @@ class ProjectionWriter:
         self.seconds[step] = self.seconds.get(step, 0.0) + now - since
         return now
 
-    def _decode(self, records: list[Record]) -> tuple[list[tuple[Record, dict]], list[tuple[Record, str]]]:
+    def _decode(self, records: list[RawEvent]) -> tuple[list[tuple[RawEvent, dict]], list[tuple[RawEvent, str]]]:
         """(record, event) for every record that decodes; (record, why) for those that do not."""
         keys = [_key_text(r.key) for r in records]
         try:
@@ -89,12 +91,12 @@ class ProjectionWriter:
                     failed.append((record, _why("undecodable", error)))
             return decoded, failed
 
-    def _fold(self, decoded: list[tuple[Record, dict]], now: datetime):
+    def _fold(self, decoded: list[tuple[RawEvent, dict]], now: datetime):
         """Event rows, one state row per changed appeal, and those appeals' new states; (record, why) for what fails."""
-        event_rows: list[tuple[Record, list[Any]]] = []
+        event_rows: list[tuple[RawEvent, list[Any]]] = []
         changed: dict[str, tuple[AppealState, str]] = {}
-        last_record: dict[str, Record] = {}    # the event that made each changed appeal's state
-        failed: list[tuple[Record, str]] = []
+        last_record: dict[str, RawEvent] = {}    # the event that made each changed appeal's state
+        failed: list[tuple[RawEvent, str]] = []
         for record, event in decoded:
             try:
                 row = rows.event_row(event, record.topic, record.partition, record.offset, now, self.key)
@@ -102,7 +104,7 @@ class ProjectionWriter:
                 state, ref = changed.get(appeal_id) or self.cache.get(appeal_id, (None, ""))
                 if (state is None or event["sequence"] > state.sequence) and (state is not None or event["event_type"] == "filed"):
                     # (an appeal whose filing this projection never saw gets no state row; verify reports it)
-                    changed[appeal_id] = (evolve(state, event), ref or rows.citizen_ref_of(event, self.key))
+                    changed[appeal_id] = (evolve(state, event), ref or citizen_ref_of(event, self.key))
                     last_record[appeal_id] = record
             except Exception as error:
                 failed.append((record, _why("cannot be projected", error)))
@@ -118,7 +120,7 @@ class ProjectionWriter:
                 del changed[appeal_id]
         return event_rows, state_rows, changed, failed
 
-    def write(self, records: list[Record], retry_refused: bool = True) -> int:
+    def write(self, records: list[RawEvent], retry_refused: bool = True) -> int:
         """Project a batch; returns the number of events written (those recorded as errors excluded).
 
         A batch the engine refuses while it answers is tried once more after a pause (a refusal
@@ -173,7 +175,7 @@ class ProjectionWriter:
         except Exception:
             return False
 
-    def _record_failures(self, failed: list[tuple[Record, str]], now: datetime) -> None:
+    def _record_failures(self, failed: list[tuple[RawEvent, str]], now: datetime) -> None:
         for record, why in failed:
             log.error("could not project %s[%d]@%d: %s", record.topic, record.partition, record.offset, why)
         self._insert("projection_errors", ERROR_COLUMNS,

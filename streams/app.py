@@ -6,9 +6,9 @@ import faust
 from faust.transport.drivers.aiokafka import Producer as _AIOKafkaProducer
 
 from . import settings
-from .kafka_records import tolerate_invalid_header_names
+from .kafka.records import tolerate_invalid_header_names
 
-tolerate_invalid_header_names()   # one bad header name must not stop the worker's consumers (streams/kafka_records.py)
+tolerate_invalid_header_names()   # one bad header name must not stop the worker's consumers (streams/kafka/records.py)
 
 
 class IdempotentProducer(_AIOKafkaProducer):

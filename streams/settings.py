@@ -1,6 +1,7 @@
 """All of tyndau's configuration, from environment variables with documented defaults.
 
-Broker and database addresses are read here and nowhere else.
+Broker and database addresses are read here and nowhere else; the topic contract (names,
+headers, groups) is in streams/topics.py.
 """
 
 from __future__ import annotations
@@ -42,13 +43,6 @@ HTTP_PORT = _int("TYNDAU_HTTP_PORT", 6066)
 APP_ID = _env("TYNDAU_APP_ID", "tyndau")
 # Embedded broker (tyndau up / the test suite): where Kafka's jars are cached.
 KAFKA_CACHE = Path(_env("TYNDAU_KAFKA_CACHE", str(ROOT / ".cache" / "kafka")))
-
-COMMANDS_TOPIC = "appeals.commands"
-EVENTS_TOPIC = "appeals.events"
-REJECTED_TOPIC = "appeals.rejected"
-PUBLIC_TOPIC = "appeals.public"
-SCHEMAS_TOPIC = "appeals.schemas"
-REQUEST_ID_HEADER = "tyndau-request-id"
 
 # ClickHouse: chdb:///<folder> (embedded, one process per folder) or http(s)://user:password@host:8123/db.
 CLICKHOUSE_DSN = _env("TYNDAU_CLICKHOUSE", f"chdb://{DATA_DIR / 'clickhouse'}")

@@ -1,14 +1,64 @@
-"""tyndau's Kafka topics as Faust channels. Values are raw bytes: commands are JSON, the rest Avro."""
+"""The topic contract: every topic's name, partitions and configuration, the header names and the
+consumer groups. Defined here once; the worker, the tools and the AsyncAPI document import it."""
 
 from __future__ import annotations
 
-from . import settings
-from .app import app
+from dataclasses import dataclass
 
-commands_topic = app.topic(settings.COMMANDS_TOPIC, key_type=bytes, value_type=bytes,
-                           key_serializer="raw", value_serializer="raw", partitions=settings.PARTITIONS)
-events_topic = app.topic(settings.EVENTS_TOPIC, key_type=bytes, value_type=bytes,
-                         key_serializer="raw", value_serializer="raw", partitions=settings.PARTITIONS,
-                         retention=None, deleting=True)
-rejected_topic = app.topic(settings.REJECTED_TOPIC, key_type=bytes, value_type=bytes,
-                           key_serializer="raw", value_serializer="raw", partitions=settings.PARTITIONS)
+from . import settings
+
+# --- topics ----------------------------------------------------------------------------------
+COMMANDS = "appeals.commands"
+EVENTS = "appeals.events"
+REJECTED = "appeals.rejected"
+PUBLIC = "appeals.public"
+SCHEMAS = "appeals.schemas"
+# Written at the partition of the command they answer, so they have as many partitions as it.
+CO_PARTITIONED = (EVENTS, REJECTED, PUBLIC)
+
+# --- headers (values UTF-8) -------------------------------------------------------------------
+REQUEST_ID_HEADER = "tyndau-request-id"    # on a command: the sender's request id, copied to its rejection
+SOURCE_HEADER = "tyndau-command"           # on an event: "<partition>:<offset>" of its command in appeals.commands
+COMMAND_ID_HEADER = "tyndau-command-id"    # on an event: its command id, so followers need not decode it
+
+# --- consumer groups and transactional ids ----------------------------------------------------
+LEDGER_GROUP = settings.APP_ID                        # Faust's group: the ledger agent reads appeals.commands
+PROJECTOR_GROUP = f"{settings.APP_ID}-projector"      # appeals.events → ClickHouse
+PUBLIC_FEED_GROUP = f"{settings.APP_ID}-public-feed"  # appeals.events → appeals.public
+PUBLIC_FEED_TRANSACTIONAL_ID = f"{PUBLIC_FEED_GROUP}-producer"
+LEDGER_CLIENT_ID = f"{settings.APP_ID}-ledger"        # the ledger's own producer of outcomes
+
+UNLIMITED = "-1"
+# The largest record batch each topic accepts, set explicitly (not left to the broker's default):
+# a command is at most 64 KB (README), a rejection keeps at most that much of it, and the ledger
+# writes record batches of at most 128 KB plus one record.
+MAX_MESSAGE_BYTES = str(1024 * 1024)
+COMMANDS_RETENTION_MS = str(30 * 24 * 3600 * 1000)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str]
+    doc: str
+
+
+def topic_specs(partitions: int | None = None) -> list[TopicSpec]:
+    n = partitions or settings.PARTITIONS
+    forever = {"cleanup.policy": "delete", "retention.ms": UNLIMITED, "retention.bytes": UNLIMITED}
+    specs = [
+        TopicSpec(COMMANDS, n, {"cleanup.policy": "delete", "retention.ms": COMMANDS_RETENTION_MS},
+                  "Requests to change appeals (JSON), keyed by appeal id."),
+        TopicSpec(EVENTS, n, dict(forever),
+                  "The ledger: Avro AppealEvent, keyed by appeal id, kept forever. Co-partitioned with appeals.commands."),
+        TopicSpec(REJECTED, n, dict(forever),
+                  "Avro CommandRejected: every command the ledger refused, with the reason."),
+        TopicSpec(PUBLIC, n, dict(forever),
+                  "Avro PublicAppealEvent: the ledger without personal data, for the open-data portal and other agencies."),
+        TopicSpec(SCHEMAS, 1, {"cleanup.policy": "compact", "retention.ms": UNLIMITED},
+                  "Every writer schema ever used, keyed by its CRC-64-AVRO fingerprint (16 hex digits); value: the schema JSON."),
+    ]
+    for spec in specs:
+        spec.config["max.message.bytes"] = MAX_MESSAGE_BYTES
+    return specs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from streams.topic_reader import TopicReader
+from streams.kafka.topic_reader import TopicReader
 
 
 async def _read_all(bootstrap: str, topic: str) -> list:

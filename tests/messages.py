@@ -24,7 +24,7 @@ class Message(NamedTuple):
 
 def command_message(key: Any, value: Any, headers: Any = (), offset: int = 0) -> Message:
     """A command record on the partition Kafka's default partitioner gives its key (0 for no key)."""
-    from streams.judge import partition_of
+    from streams.agents.judge import partition_of
     return Message(key, value, headers, "appeals.commands", partition_of(key) if isinstance(key, bytes) else 0, offset)
 
 

@@ -17,25 +17,25 @@ from . import calendar
 from .bounds import MAX_EVENTS_PER_APPEAL
 from .chain import GENESIS_HASH
 from .commands import Command, CommandError
+from .events import EVENT_OF_COMMAND
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1c2f0e-3b0a-5d8e-9a57-7479e1d4a001")
 
 OPEN, ESCALATED, ANSWERED, WITHDRAWN = "open", "escalated", "answered", "withdrawn"
 STATUSES = (OPEN, ESCALATED, ANSWERED, WITHDRAWN)
 
-# Command type -> (event type, statuses in which the command is legal). `file` needs no appeal.
-TRANSITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "file": ("filed", ()),
-    "route": ("routed", (OPEN, ESCALATED)),
-    "extend": ("extended", (OPEN, ESCALATED)),
-    "answer": ("answered", (OPEN, ESCALATED)),
-    "escalate": ("escalated", (OPEN, ANSWERED)),
-    "rate": ("rated", (ANSWERED,)),
-    "withdraw": ("withdrawn", (OPEN, ESCALATED)),
-    "reopen": ("reopened", (ANSWERED, WITHDRAWN)),
-    "overdue": ("overdue", (OPEN, ESCALATED)),
+# Command type -> the statuses in which it is legal (its event type: domain/events.py). `file` needs no appeal.
+LEGAL_IN: dict[str, tuple[str, ...]] = {
+    "file": (),
+    "route": (OPEN, ESCALATED),
+    "extend": (OPEN, ESCALATED),
+    "answer": (OPEN, ESCALATED),
+    "escalate": (OPEN, ANSWERED),
+    "rate": (ANSWERED,),
+    "withdraw": (OPEN, ESCALATED),
+    "reopen": (ANSWERED, WITHDRAWN),
+    "overdue": (OPEN, ESCALATED),
 }
-EVENT_TYPES = tuple(event for event, _ in TRANSITIONS.values())
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def decide(state: AppealState | None, command: Command, recorded_at: datetime) -
     """The event this command appends to the appeal, without its hash; CommandError if none."""
     if state is not None and command.command_id in state.command_ids:
         raise CommandError("duplicate_command", f"command {command.command_id} was already appended to appeal {state.appeal_id}")
-    event_type, allowed = TRANSITIONS[command.type]
+    event_type, allowed = EVENT_OF_COMMAND[command.type], LEGAL_IN[command.type]
     if state is None:
         if command.type != "file":
             raise CommandError("unknown_appeal", f"appeal {command.appeal_id} has not been filed; file it first")

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from projections.clickhouse import client, migrate, run_query
-from projections.writer import ProjectionWriter, Record
-from streams.judge import judge
+from projections.writer import ProjectionWriter, RawEvent
+from streams.agents.judge import judge
 from tests.messages import FILING, command_message
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
@@ -37,8 +37,8 @@ def ledger_events(appeal_id: str) -> list[bytes]:
     return out
 
 
-def records(values: list[tuple[str, bytes]], first_offset: int) -> list[Record]:
-    return [Record("appeals.events", 0, first_offset + i, value, key.encode()) for i, (key, value) in enumerate(values)]
+def records(values: list[tuple[str, bytes]], first_offset: int) -> list[RawEvent]:
+    return [RawEvent("appeals.events", 0, first_offset + i, value, key.encode()) for i, (key, value) in enumerate(values)]
 
 
 def state(db, appeal_id: str) -> dict | None:
@@ -136,7 +136,7 @@ def test_an_event_whose_state_cannot_become_a_row_is_recorded_not_retried_foreve
     """A forged answer dated 9999 decodes and folds, but its working-day count overflows."""
     from datetime import date
 
-    from streams import codec
+    from streams.avro import codec
     filing, answer = ledger_events("w-9999")
     forged = codec.decode(answer)
     forged["payload"]["answered_on"] = date(9999, 12, 31)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from streams import codec
-from streams.schema_evolution import incompatibilities
+from streams.avro import codec
+from streams.avro.evolution import incompatibilities
 
 
 def test_every_schema_is_fully_compatible_with_every_released_version():
@@ -32,7 +32,7 @@ def test_an_incompatible_change_fails_with_the_schema_and_the_reason(tmp_path):
 
 
 def test_the_asyncapi_copy_is_generated_from_the_code():
-    from streams.asyncapi import asyncapi_document
+    from streams.contracts.asyncapi import asyncapi_document
     committed = json.loads((codec.settings.ROOT / "deploy" / "asyncapi.json").read_text())
     generated = asyncapi_document()
     committed["servers"] = generated["servers"]   # the host comes from the environment

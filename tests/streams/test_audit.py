@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from streams import codec
+from streams.avro import codec
 from tests.kafka_reading import read_all
 from tests.workload import ALMATY, generate
 
@@ -149,7 +149,7 @@ def test_verify_names_each_forged_event(kafka, worker, published):
     named = {(p["appeal_id"], p["sequence"], p["problem"].split(":")[0]) for p in problems}
     assert (appeals[0], wrong_prev["sequence"], "prev_hash does not match the previous event's hash") in named
     assert (appeals[1], 2, "hash does not match the event's content (changed after it was written)") in named
-    assert (appeals[2], gap["sequence"], f"a gap") in named
+    assert (appeals[2], gap["sequence"], "a gap") in named
     assert all(p["partition"] is not None and p["offset"] is not None for p in problems)
     text = cli(worker, "verify", "--log-only")
     assert text.returncode == 1 and f"appeal {appeals[1]} sequence 2" in text.stdout

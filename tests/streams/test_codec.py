@@ -8,7 +8,7 @@ import avro.io
 import avro.schema
 import pytest
 
-from streams import codec
+from streams.avro import codec
 from tests.appeals import PATHS, build
 
 
@@ -73,7 +73,7 @@ def test_garbage_and_unknown_writers_are_refused_by_name():
 
 
 def test_jars_are_fetched_once(monkeypatch):
-    from streams import broker
+    from streams.devtools import broker
 
     lib = broker.ensure_jars()   # the suite's broker has fetched them already
     assert (lib / ".complete").exists() and any(lib.glob("kafka_2.13-*.jar"))

@@ -19,9 +19,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from streams import codec
-from streams.asyncapi import asyncapi_document
-from streams.schemas_topic import read_schemas
+from streams.avro import codec
+from streams.contracts.asyncapi import asyncapi_document
+from streams.kafka.schemas_topic import read_schemas
 from tests.conftest import ROOT
 from tests.kafka_reading import read_all
 from tests.workload import ALMATY, CHANNELS, VALID_IINS, generate

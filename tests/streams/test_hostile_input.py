@@ -23,9 +23,9 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.util import calc_crc32c
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from streams import codec
+from streams.avro import codec
 from streams.domain.chain import chain_problems
-from streams.judge import partition_of
+from streams.agents.judge import partition_of
 from tests.kafka_reading import read_all
 from tests.messages import FIELD_PATHS, FILING, json_values, mutated, nasty_values
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from streams import codec
+from streams.avro import codec
 from streams.domain import bounds
 from streams.domain.appeal import AppealState
 from streams.domain.commands import REJECTION_REASONS
-from streams.judge import judge
+from streams.agents.judge import judge
 from tests.messages import FIELD_PATHS, FILING, command_message, json_values, mutated, nasty_values
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 from aiokafka.record.util import calc_crc32c
 
-from streams.kafka_records import TolerantRecords, tolerate_invalid_header_names
+from streams.kafka.records import TolerantRecords, tolerate_invalid_header_names
 
 
 def batch(records: list[tuple[bytes, bytes, list]], base_offset: int = 0, bad_name: bool = False) -> bytes:

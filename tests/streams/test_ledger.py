@@ -10,9 +10,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from streams import codec
+from streams.avro import codec
 from streams.domain.chain import chain_problems
-from streams.publish import publish_lines
+from streams.clients.publish import publish_lines
 from tests.kafka_reading import read_all
 from tests.workload import generate
 

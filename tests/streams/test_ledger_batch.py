@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from streams import codec
+from streams.avro import codec
 from streams.domain.chain import chain_problems
-from streams.ledger import Batch
+from streams.agents.ledger import Batch
 from tests.messages import FILING, command_message
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)

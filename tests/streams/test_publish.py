@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from streams.publish import Oversized, read_lines
+from streams.clients.publish import Oversized, read_lines
 
 pytestmark = pytest.mark.integration
 

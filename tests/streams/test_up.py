@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import free_port, port_open
+from streams.devtools.broker import free_port, port_open
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -132,7 +132,7 @@ def test_evolve_ignores_an_event_already_applied():
 
 def test_canonical_bytes_match_the_standard_library_form_on_simulated_lifecycles():
     from streams.domain.chain import canonical_bytes, canonical_bytes_reference
-    from streams.simulate import commands, default_propensities
+    from streams.devtools.simulate import commands, default_propensities
 
     states, checked, unusual = {}, 0, 0
     for raw in commands(300, 4, date(2031, 1, 1), 60, default_propensities()):

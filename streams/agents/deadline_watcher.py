@@ -1,0 +1,39 @@
+"""The deadline watcher: a Faust timer that sends `overdue` (and, by policy, `escalate`) commands.
+
+It looks at the appeals of this worker's partitions in the ledger table. Command ids are
+derived from the appeal and its deadline, so the ledger appends each at most once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+from .. import settings
+from ..app import app
+from ..domain.deadlines import deadline_commands
+from .channels import commands_topic
+from .ledger import appeal_id_to_state
+
+log = logging.getLogger(__name__)
+_sent: set[str] = set()
+
+
+def local_now() -> datetime:
+    return datetime.now(timezone(timedelta(hours=settings.LOCAL_UTC_OFFSET_HOURS)))
+
+
+if settings.DEADLINE_CHECK_SECONDS > 0:
+    @app.timer(interval=settings.DEADLINE_CHECK_SECONDS)
+    async def watch_deadlines() -> None:
+        now, sent = local_now(), 0
+        for state in list(appeal_id_to_state.data.values()):
+            for command in deadline_commands(state, now, settings.ESCALATE_AFTER_WORKING_DAYS):
+                if command["command_id"] in _sent:
+                    continue
+                await commands_topic.send(key=state.appeal_id.encode(), value=json.dumps(command).encode())
+                _sent.add(command["command_id"])
+                sent += 1
+        if sent:
+            log.info("deadline watcher sent %d commands", sent)

@@ -1,0 +1,172 @@
+"""Judging one command message: for any bytes as key and value, an event to append or a rejection to record.
+
+Nothing here raises because of what a sender wrote. Every field is checked by the domain's
+parser (type, Unicode, length, range) before it is used; a bug that still raises becomes a
+rejection `internal_error` with the exception's class, and an ERROR log line without the
+command's content (it may hold personal data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+import uuid
+from datetime import datetime
+from typing import Any, Callable, NamedTuple
+
+import orjson
+from aiokafka.partitioner import murmur2
+
+from .. import settings, topics
+from ..avro import codec
+from ..domain import bounds
+from ..domain.appeal import AppealState, decide, evolve
+from ..domain.chain import seal
+from ..domain.commands import CommandError, parse_command
+
+log = logging.getLogger(__name__)
+
+StateLookup = Callable[[str], AppealState | None]
+
+
+class Verdict(NamedTuple):
+    """What the ledger writes for one command: `value` goes to appeals.events (when `event` is
+    set, with `state` the appeal's state after it) or to appeals.rejected (when `rejection` is)."""
+    key: bytes | None
+    value: bytes
+    event: dict[str, Any] | None = None
+    state: AppealState | None = None
+    rejection: dict[str, Any] | None = None
+
+
+def header(headers: Any, name: str) -> bytes | None:
+    """A Kafka header's value by name (the first), as bytes; headers come as pairs or a dict."""
+    try:
+        pairs = headers.items() if isinstance(headers, dict) else headers or ()
+        for key, value in pairs:
+            if key == name:
+                return value if isinstance(value, bytes) else str(value).encode("utf-8", "backslashreplace")
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def _identifier(value: Any) -> str | None:
+    """`value` when it is a well-formed identifier (printable, at most 128 characters), else None."""
+    if isinstance(value, str) and bounds.text_problem(value, bounds.MAX_ID_CHARS, free_text=False) is None:
+        return value
+    return None
+
+
+def _request_id(headers: Any) -> str | None:
+    raw = header(headers, topics.REQUEST_ID_HEADER)
+    if raw is None or len(raw) > bounds.MAX_ID_CHARS * 4:
+        return None
+    try:
+        return _identifier(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+
+
+def _detail(text: str) -> str:
+    if len(text) > bounds.MAX_DETAIL_CHARS:
+        text = text[: bounds.MAX_DETAIL_CHARS - 1] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def rejection_record(message: Any, reason: str, detail: str, obj: Any, now: datetime) -> dict[str, Any]:
+    """The CommandRejected record: only well-formed identifiers are copied out of the command, and a
+    command over the size bound is kept as its first kilobyte and its SHA-256."""
+    fields = obj if isinstance(obj, dict) else {}
+    value = message.value if isinstance(message.value, bytes) else b""
+    record = {
+        "rejection_id": str(uuid.uuid4()),
+        "request_id": _request_id(message.headers),
+        "command_id": _identifier(fields.get("command_id")),
+        "appeal_id": _identifier(fields.get("appeal_id")),
+        "command_type": _identifier(fields.get("type")),
+        "reason": reason,
+        "detail": _detail(detail),
+        "command": value,
+        "source_topic": str(message.topic),
+        "source_partition": int(message.partition),
+        "source_offset": int(message.offset),
+        "rejected_at": now,
+        "command_prefix": None,
+        "command_sha256": None,
+    }
+    if len(value) > bounds.MAX_COMMAND_BYTES:
+        record.update(command=b"", command_prefix=value[: bounds.COMMAND_PREFIX_BYTES],
+                      command_sha256=hashlib.sha256(value).hexdigest())
+    return record
+
+
+def _rejected(message: Any, reason: str, detail: str, obj: Any, now: datetime) -> Verdict:
+    record = rejection_record(message, reason, detail, obj, now)
+    key = record["appeal_id"].encode() if record["appeal_id"] else None
+    return Verdict(key, codec.encode(codec.REJECTION, record), rejection=record)
+
+
+def partition_of(key: bytes) -> int:
+    """The partition Kafka's default partitioner (murmur2 of the key) gives an appeal's commands."""
+    return (murmur2(key) & 0x7FFFFFFF) % settings.PARTITIONS
+
+
+def _parse_json(value: Any) -> Any:
+    if not isinstance(value, bytes):
+        raise CommandError("malformed", "the message has no value; send one JSON object per command")
+    if len(value) > bounds.MAX_COMMAND_BYTES:
+        raise CommandError("too_large", f"the command is {len(value)} bytes; at most {bounds.MAX_COMMAND_BYTES} are accepted")
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError as error:
+        # orjson's messages name the problem (invalid UTF-8, nesting over 1024, a bad token), never the content.
+        raise CommandError("malformed", f"the message value is not a JSON document ({_detail(str(error))[:200]}); "
+                                        "send one JSON object per command, UTF-8") from None
+
+
+def _judge(message: Any, now: datetime, state_of: StateLookup, holder: list) -> Verdict:
+    obj = _parse_json(message.value)
+    holder.append(obj)
+    command = parse_command(obj)
+    key = message.key
+    try:
+        key_text = key.decode("utf-8") if isinstance(key, bytes) else key
+    except UnicodeDecodeError:
+        key_text = None
+    if key_text != command.appeal_id:
+        raise CommandError("key_mismatch", f"the message key {bounds.shown(key_text if key_text is not None else key)} "
+                                           f"must equal appeal_id {bounds.shown(command.appeal_id)}")
+    expected = partition_of(command.appeal_id.encode())
+    if message.partition != expected:
+        # Another partition's ledger would start a second chain for the same appeal.
+        raise CommandError("wrong_partition", f"appeal {bounds.shown(command.appeal_id)} belongs on partition {expected} of "
+                                              f"{message.topic} (Kafka's default partitioner); it came on {message.partition}")
+    previous = state_of(command.appeal_id)
+    event = seal(decide(previous, command, now))
+    state = evolve(previous, event)
+    return Verdict(command.appeal_id.encode(), codec.encode_event(event), event=event, state=state)
+
+
+def judge(message: Any, now: datetime, state_of: StateLookup) -> Verdict:
+    """The verdict on one command message (anything with key, value, headers, topic, partition and
+    offset attributes: a Faust event's message, an aiokafka record). Never raises on input."""
+    holder: list = []   # the decoded JSON, once there is one: a rejection copies its identifiers
+    obj = None
+    try:
+        return _judge(message, now, state_of, holder)
+    except CommandError as error:
+        obj = holder[0] if holder else None
+        reason, detail = error.reason, error.detail
+    except Exception as error:  # a bug met by this input: recorded as a rejection, never a crash
+        obj = holder[0] if holder else None
+        reason, detail = "internal_error", type(error).__name__
+        log.error("internal error judging the command at %s[%s]@%s: %s\n%s", message.topic, message.partition,
+                  message.offset, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
+    try:
+        return _rejected(message, reason, detail, obj, now)
+    except Exception as error:  # even the rejection would not encode: record the bare facts
+        log.error("internal error recording the rejection of %s[%s]@%s: %s", message.topic, message.partition,
+                  message.offset, type(error).__name__)
+        return _rejected(message, "internal_error", type(error).__name__, None, now)

@@ -1,0 +1,134 @@
+"""The projector: appeals.events → ClickHouse, in batches; an offset is committed only after its batch is in.
+
+It runs inside the Faust worker as an app task with its own consumer group
+(topics.PROJECTOR_GROUP, `<app id>-projector`): appeals.events is also the ledger table's changelog, and Faust does not
+let one app both restore a table from a topic and stream that topic to an agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import time
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import CommitFailedError
+
+from projections.clickhouse import client, in_db_thread, migrate, truncate_projections
+from projections.writer import ProjectionWriter, RawEvent
+
+from .. import settings, topics
+from ..app import app
+
+log = logging.getLogger(__name__)
+_writer: ProjectionWriter | None = None
+
+
+def writer() -> ProjectionWriter:
+    global _writer
+    if _writer is None:
+        db = client()
+        migrate(db)  # a no-op after the worker's start-up has applied them
+        _writer = ProjectionWriter(db)
+    return _writer
+
+
+async def write_until_done(records: list[RawEvent]) -> None:
+    """Retry a failed insert with backoff: an unwritten batch is never committed, never skipped."""
+    delay = 0.5
+    while True:
+        try:
+            await in_db_thread(writer().write, records)
+            return
+        except Exception:  # any failure: the batch is not in ClickHouse yet
+            log.exception("ClickHouse insert of %d events failed; retrying in %.1fs", len(records), delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+_rebuild: dict = {"state": "idle"}
+_rebuild_requested = False
+
+
+def request_rebuild() -> bool:
+    """Ask the projector to drop the projections and replay appeals.events from offset 0."""
+    global _rebuild_requested
+    if _rebuild_requested or _rebuild.get("state") == "running":
+        return False
+    _rebuild_requested = True
+    _rebuild.clear()
+    _rebuild.update(state="requested")
+    return True
+
+
+def rebuild_status() -> dict:
+    status = dict(_rebuild)
+    if status.get("state") == "running":
+        status["elapsed_s"] = round(time.monotonic() - status.pop("_started"), 3)
+    else:
+        status.pop("_started", None)
+    status.pop("_ends", None)
+    status.pop("_starts", None)
+    return status
+
+
+async def _start_rebuild(consumer: AIOKafkaConsumer) -> None:
+    global _rebuild_requested
+    partitions = sorted(consumer.assignment())
+    ends = await consumer.end_offsets(partitions)
+    starts = await consumer.beginning_offsets(partitions)
+    await in_db_thread(truncate_projections, writer().db)
+    writer().cache.clear()
+    for tp in partitions:
+        consumer.seek(tp, starts[tp])
+    _rebuild.update(state="running", events_total=sum(ends[tp] - starts[tp] for tp in partitions), events_done=0,
+                    _ends=ends, _starts=starts, _started=time.monotonic(),
+                    started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    _rebuild_requested = False
+    log.warning("rebuilding the projections from offset 0: %d events to replay", _rebuild["events_total"])
+
+
+async def _track_rebuild(consumer: AIOKafkaConsumer) -> None:
+    ends, starts = _rebuild["_ends"], _rebuild["_starts"]
+    done = 0
+    for tp, end in ends.items():
+        done += min(await consumer.position(tp), end) - starts[tp]
+    _rebuild["events_done"] = done
+    if done >= _rebuild["events_total"]:
+        elapsed = time.monotonic() - _rebuild.pop("_started")
+        _rebuild.update(state="done", elapsed_s=round(elapsed, 3),
+                        events_per_s=round(_rebuild["events_total"] / elapsed, 1) if elapsed else None)
+        log.warning("rebuild done: %d events in %.1fs", _rebuild["events_total"], elapsed)
+
+
+@app.task
+async def project_events() -> None:
+    consumer = AIOKafkaConsumer(
+        topics.EVENTS, bootstrap_servers=settings.KAFKA_BOOTSTRAP, group_id=topics.PROJECTOR_GROUP,
+        enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
+        max_partition_fetch_bytes=8 * 1024 * 1024, session_timeout_ms=10_000, heartbeat_interval_ms=2_000,
+    )
+    await consumer.start()
+    try:
+        while True:
+            if _rebuild_requested and consumer.assignment():
+                await _start_rebuild(consumer)
+            batches = await consumer.getmany(timeout_ms=int(settings.PROJECTOR_BATCH_SECONDS * 1000),
+                                             max_records=settings.PROJECTOR_BATCH)
+            records = [RawEvent(tp.topic, tp.partition, m.offset, m.value, m.key) for tp, ms in batches.items() for m in ms]
+            if not records:
+                if _rebuild.get("state") == "running":
+                    await _track_rebuild(consumer)
+                continue
+            await write_until_done(records)
+            try:
+                await consumer.commit()
+            except CommitFailedError:
+                # The group rebalanced under us: the new owner replays from the last commit,
+                # which the projection absorbs.
+                log.warning("projector commit failed after a rebalance; the batch will be replayed")
+            if _rebuild.get("state") == "running":
+                await _track_rebuild(consumer)
+    finally:
+        await consumer.stop()

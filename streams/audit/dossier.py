@@ -1,0 +1,150 @@
+"""A court dossier of one appeal: its history from the ledger as a document a judge can read (kk, ru)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..domain.regions import REGIONS
+
+FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu")]
+
+TEXT = {
+    "kk": {
+        "title": "Азаматтың өтініші бойынша құжаттама", "appeal": "Өтініш", "citizen": "Өтініш беруші",
+        "iin": "ЖСН", "contact": "Байланыс", "received": "Түскен күні", "body": "Жауапты орган", "region": "Өңір",
+        "category": "Санат", "channel": "Арна", "deadlines": "Мерзімдер",
+        "due": "Жауап беру мерзімі (ӘРПК 76-бап, 15 жұмыс күні)", "forward": "Қайта жолдау мерзімі (ӘРПК 65-бап, 3 жұмыс күні)",
+        "events": "Оқиғалар тізбегі", "seq": "№", "type": "Оқиға", "when": "Болған уақыты", "recorded": "Тіркелген уақыты",
+        "actor": "Орындаушы", "details": "Мәліметтер", "hash": "Хэш", "prev": "Алдыңғы хэш",
+        "chain_ok": "Хэш тізбегі тексерілді: бұзушылық жоқ.", "chain_bad": "Хэш тізбегі БҰЗЫЛҒАН:",
+        "how": "Тексеру тәсілі",
+        "how_text": ("Әр оқиғаның хэші = SHA-256(алдыңғы хэш, 64 он алтылық таңба ‖ оқиғаның канондық байттары). "
+                     "Канондық байттар: хэшсіз оқиға, кілттері сұрыпталған, бос орынсыз JSON, UTF-8, уақыт UTC. "
+                     "Бірінші оқиғаның алдыңғы хэші — 64 нөл. Кез келген өзгеріс хэшті және одан кейінгі тізбекті бұзады. "
+                     "Тексеру командасы: tyndau verify."),
+        "types": {"filed": "Түсті", "routed": "Қайта жолданды", "extended": "Мерзім ұзартылды", "answered": "Жауап берілді",
+                  "escalated": "Орталыққа жіберілді", "rated": "Бағаланды", "withdrawn": "Кері қайтарылды",
+                  "reopened": "Қайта ашылды", "overdue": "Мерзімі өтті"},
+        "generated": "Құжат tyndau тізілімінен жасалды",
+    },
+    "ru": {
+        "title": "Досье по обращению гражданина", "appeal": "Обращение", "citizen": "Заявитель",
+        "iin": "ИИН", "contact": "Контакт", "received": "Дата поступления", "body": "Ответственный орган", "region": "Регион",
+        "category": "Категория", "channel": "Канал", "deadlines": "Сроки",
+        "due": "Срок ответа (АППК ст. 76, 15 рабочих дней)", "forward": "Срок перенаправления (АППК ст. 65, 3 рабочих дня)",
+        "events": "Последовательность событий", "seq": "№", "type": "Событие", "when": "Время события", "recorded": "Время записи",
+        "actor": "Исполнитель", "details": "Сведения", "hash": "Хэш", "prev": "Предыдущий хэш",
+        "chain_ok": "Цепочка хэшей проверена: нарушений нет.", "chain_bad": "Цепочка хэшей НАРУШЕНА:",
+        "how": "Как проверить",
+        "how_text": ("Хэш каждого события = SHA-256(предыдущий хэш, 64 шестнадцатеричных знака ‖ канонические байты события). "
+                     "Канонические байты: событие без хэша в JSON с упорядоченными ключами, без пробелов, UTF-8, время в UTC. "
+                     "Предыдущий хэш первого события — 64 нуля. Любое изменение ломает хэш и всю цепочку после него. "
+                     "Команда проверки: tyndau verify."),
+        "types": {"filed": "Поступило", "routed": "Перенаправлено", "extended": "Срок продлён", "answered": "Дан ответ",
+                  "escalated": "Направлено в центр", "rated": "Оценено", "withdrawn": "Отозвано",
+                  "reopened": "Открыто повторно", "overdue": "Просрочено"},
+        "generated": "Документ сформирован из реестра tyndau",
+    },
+}
+
+
+def _details(event: dict[str, Any]) -> str:
+    p = event["payload"]
+    kind = event["type"]
+    if kind == "routed":
+        return f"{p['from_body']} → {p['to_body']}" + ("" if p.get("within_deadline") else " (!)")
+    if kind == "extended":
+        return f"{p['previous_due_on']} → {p['due_on']}"
+    if kind == "answered":
+        return f"{p['outcome']}, {p['answered_on']}" + ("" if p.get("on_time") else " (!)")
+    if kind == "escalated":
+        return f"{p['reason']} / {p['by']}"
+    if kind == "rated":
+        return ("+" if p["satisfied"] else "−") + (f" {p['score']}/5" if p.get("score") else "")
+    if kind in ("reopened", "overdue"):
+        return str(p.get("due_on", ""))
+    return ""
+
+
+def dossier_json(history: dict[str, Any], lang: str) -> dict[str, Any]:
+    filed = history["events"][0]["payload"] if history["events"] else {}
+    return {"appeal_id": history["appeal_id"], "lang": lang, "citizen": filed.get("citizen"),
+            "received_on": filed.get("received_on"), "due_on": filed.get("due_on"), "forward_by": filed.get("forward_by"),
+            "category": filed.get("category"), "channel": filed.get("channel"), "events": history["events"],
+            "chain_ok": history["chain_ok"], "problems": history["problems"], "state": history.get("state")}
+
+
+def font_path() -> Path:
+    for directory in FONT_DIRS:
+        if (directory / "DejaVuSans.ttf").exists():
+            return directory
+    raise SystemExit("the dossier needs the DejaVu fonts (Cyrillic and Kazakh letters): apt-get install fonts-dejavu-core")
+
+
+def render_pdf(history: dict[str, Any], lang: str, out: Path) -> None:
+    from fpdf import FPDF
+
+    t = TEXT[lang]
+    fonts = font_path()
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.add_page()
+    data = dossier_json(history, lang)
+    first = history["events"][0] if history["events"] else {}
+    citizen = data["citizen"] or {}
+
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.cell(0, 9, f"{t['title']}: {history['appeal_id']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    region = first.get("region", "")
+    for label, value in ((t["citizen"], citizen.get("name", "")), (t["iin"], citizen.get("iin", "")),
+                         (t["contact"], citizen.get("contact") or "—"), (t["received"], data["received_on"]),
+                         (t["body"], first.get("body", "")), (t["region"], f"{region} {REGIONS.get(region, {}).get(lang, '')}"),
+                         (t["category"], data["category"]), (t["channel"], data["channel"])):
+        pdf.cell(0, 6, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(0, 7, t["deadlines"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    pdf.cell(0, 6, f"{t['due']}: {data['due_on']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, f"{t['forward']}: {data['forward_by']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(0, 7, t["events"], new_x="LMARGIN", new_y="NEXT")
+    widths = (10, 38, 40, 40, 40, 50, 55)
+    pdf.set_font("DejaVu", "B", 8)
+    for width, head in zip(widths, (t["seq"], t["type"], t["when"], t["recorded"], t["actor"], t["body"], t["details"])):
+        pdf.cell(width, 6, head, border=1)
+    pdf.ln()
+    for e in history["events"]:
+        pdf.set_font("DejaVu", "", 8)
+        cells = (str(e["sequence"]), t["types"].get(e["type"], e["type"]), e["occurred_at"][:19].replace("T", " ") + " UTC",
+                 e["recorded_at"][:19].replace("T", " ") + " UTC", f"{e['actor']['role']}: {e['actor']['id']}", e["body"], _details(e))
+        for width, value in zip(widths, cells):
+            pdf.cell(width, 6, value[:60], border=1)
+        pdf.ln()
+        pdf.set_font("DejaVu", "", 6.5)
+        pdf.cell(0, 4, f"    {t['hash']}: {e['hash']}    {t['prev']}: {e['prev_hash']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("DejaVu", "B", 10)
+    if history["chain_ok"]:
+        pdf.cell(0, 6, t["chain_ok"], new_x="LMARGIN", new_y="NEXT")
+    else:
+        pdf.cell(0, 6, t["chain_bad"], new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+        for p in history["problems"]:
+            pdf.cell(0, 5, f"  {t['seq']} {p['sequence']}: {p['problem']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.cell(0, 6, t["how"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(0, 5, t["how_text"])
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.cell(0, 5, t["generated"], new_x="LMARGIN", new_y="NEXT")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(out))

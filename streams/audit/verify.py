@@ -1,0 +1,127 @@
+"""`tyndau verify`: the log is the source of truth; check every chain in it and the projections against it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from .. import topics
+from ..avro import codec
+from ..domain.appeal import AppealState, evolve
+from ..domain.chain import GENESIS_HASH, event_hash
+from ..kafka.topic_reader import TopicReader
+
+COMPARED = ("sequence", "last_hash", "status", "region", "body", "due_on", "answered_on", "on_time", "escalations",
+            "ratings", "satisfied")
+
+
+@dataclass
+class ChainCursor:
+    next_sequence: int = 1
+    last_hash: str = GENESIS_HASH
+    state: AppealState | None = None
+    events: int = 0
+
+
+@dataclass
+class Report:
+    events: int = 0
+    appeals: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
+    projection_errors: list[dict[str, Any]] = field(default_factory=list)   # events the projector could not project
+    skipped_newer: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.mismatches and not self.projection_errors
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "events": self.events, "appeals": self.appeals, "problems": self.problems,
+                "projection_mismatches": self.mismatches, "projection_errors": self.projection_errors,
+                "appeals_newer_in_projection": self.skipped_newer}
+
+
+def check_event(cursors: dict[str, ChainCursor], event: dict[str, Any], where: dict[str, Any], report: Report) -> None:
+    cursor = cursors.setdefault(event["appeal_id"], ChainCursor())
+    seq = event["sequence"]
+    base = {"appeal_id": event["appeal_id"], "sequence": seq, **where}
+    if seq != cursor.next_sequence:
+        what = "a second event with this sequence" if seq < cursor.next_sequence else f"a gap: sequence {cursor.next_sequence} is missing"
+        report.problems.append({**base, "problem": what})
+    if event["prev_hash"] != cursor.last_hash:
+        report.problems.append({**base, "problem": "prev_hash does not match the previous event's hash"})
+    if event_hash(event) != event["hash"]:
+        report.problems.append({**base, "problem": "hash does not match the event's content (changed after it was written)"})
+    if seq >= cursor.next_sequence:
+        cursor.next_sequence, cursor.last_hash = seq + 1, event["hash"]
+        try:
+            cursor.state = evolve(cursor.state, event)
+        except (ValueError, KeyError) as error:
+            report.problems.append({**base, "problem": f"cannot be applied to the appeal: {error}"})
+    cursor.events += 1
+
+
+async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, ChainCursor], Report, dict]:
+    report, cursors = Report(), {}
+    async with TopicReader(bootstrap, topics.EVENTS, isolation_level="read_uncommitted") as reader:
+        async for tp, records in reader.batches():
+            for record in records:
+                report.events += 1
+                where = {"partition": tp.partition, "offset": record.offset}
+                try:
+                    event = codec.decode_as_written(record.value)
+                except (codec.DecodeError, ValueError, EOFError) as error:
+                    report.problems.append({"appeal_id": None, "sequence": None, **where, "problem": f"undecodable: {error}"})
+                    continue
+                check_event(cursors, event, where, report)
+            if progress:
+                progress(report.events, reader.total)
+        ends = reader.ends
+    report.appeals = len(cursors)
+    return cursors, report, ends
+
+
+async def projector_caught_up(bootstrap: str, ends: dict, timeout: float = 120.0) -> bool:
+    """Wait until the projector's committed offsets reach the ends this verification read to."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            committed = await admin.list_consumer_group_offsets(topics.PROJECTOR_GROUP)
+            if all(tp in committed and committed[tp].offset >= end for tp, end in ends.items() if end > 0):
+                return True
+            await asyncio.sleep(0.5)
+        return False
+    finally:
+        await admin.close()
+
+
+def compare(cursors: dict[str, ChainCursor], rows: list[dict[str, Any]], report: Report) -> None:
+    """Each appeal's projected state and event count against the fold of its events in the log."""
+    seen = set()
+    for row in rows:
+        appeal_id = row["appeal_id"]
+        seen.add(appeal_id)
+        cursor = cursors.get(appeal_id)
+        if cursor is None or cursor.state is None:
+            report.mismatches.append({"appeal_id": appeal_id, "field": "appeal", "projection": "present", "log": "absent"})
+            continue
+        if row["sequence"] is not None and row["sequence"] > cursor.state.sequence:
+            report.skipped_newer += 1      # appended after this verification read the log
+            continue
+        expected = {name: getattr(cursor.state, name) for name in COMPARED}
+        for name in COMPARED:
+            got = row.get(name)
+            if got != expected[name]:
+                report.mismatches.append({"appeal_id": appeal_id, "field": name, "projection": str(got), "log": str(expected[name])})
+        if row.get("events") != cursor.state.sequence:
+            report.mismatches.append({"appeal_id": appeal_id, "field": "events", "projection": str(row.get("events")),
+                                      "log": str(cursor.state.sequence)})
+    for appeal_id, cursor in cursors.items():
+        if cursor.state is not None and appeal_id not in seen:
+            report.mismatches.append({"appeal_id": appeal_id, "field": "appeal", "projection": "absent", "log": "present"})

@@ -1,0 +1,139 @@
+"""`tyndau up`, `worker`, `broker`, `topics`: running tyndau and its broker."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .. import settings
+
+
+def _stop_like_ctrl_c(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    import signal
+
+    from ..devtools.broker import Broker, BrokerError, terminate
+    from ..kafka.admin import ensure_topics
+
+    # SIGTERM (kill, a service manager) and SIGHUP (a closed terminal) stop it as Ctrl-C does:
+    # the worker first, then the broker, so neither is left running without the other.
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    signal.signal(signal.SIGHUP, _stop_like_ctrl_c)
+    data_dir = Path(args.data_dir)
+    broker = Broker(data_dir / "kafka", port=args.kafka_port)
+    env = dict(os.environ, TYNDAU_KAFKA=broker.bootstrap, TYNDAU_DATA_DIR=str(data_dir), TYNDAU_HTTP_PORT=str(args.http_port))
+    worker = None
+    try:
+        print(f"starting Apache Kafka (KRaft) on {broker.bootstrap}, data in {broker.data_dir} …", flush=True)
+        broker.start()
+        ensure_topics(broker.bootstrap)
+        print(f"dashboard:  http://{settings.HTTP_HOST}:{args.http_port}/", flush=True)
+        print(f"intake API: http://{settings.HTTP_HOST}:{args.http_port}/v1/commands  (OpenAPI: /openapi.json)", flush=True)
+        print("press Ctrl-C to stop", flush=True)
+        worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", args.loglevel], env=env)
+        return worker.wait()
+    except BrokerError as error:
+        print(f"tyndau up: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for stop in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):   # stopping is under way: a second signal must not cut it short
+            signal.signal(stop, signal.SIG_IGN)
+        terminate(worker)
+        if getattr(broker, "_proc", None) is not None:   # only the broker this command started
+            print("stopping Kafka …", flush=True)
+            broker.stop()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import faust
+
+    from projections.clickhouse import client, in_db_thread, migrate
+
+    from .. import agents, http
+    from ..agents.runtime import tune_gc
+    from ..app import app
+    from ..kafka.admin import check_partition_count, ensure_topics
+    from ..kafka.schemas_topic import publish_schemas_sync
+
+    ensure_topics()
+    check_partition_count()
+    publish_schemas_sync()
+    (settings.DATA_DIR / "worker").mkdir(parents=True, exist_ok=True)
+    agents.register()   # the agents, tasks and timers (streams/agents/__init__.py)
+    http.register()     # the HTTP views (streams/http/__init__.py)
+    # Tables exist before the first query or batch; chDB is used from its one thread only.
+    for name in asyncio.run(in_db_thread(lambda: migrate(client()))):
+        print(f"applied ClickHouse migration {name}", file=sys.stderr)
+    tune_gc()
+    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    # Faust's terminal spinner sets the root logger to DEBUG so that every record turns it; then
+    # aiokafka builds a debug record per message sent. No spinner: the level asked for holds.
+    worker.spinner = None
+    worker.execute_from_commandline()
+    return 0
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    from ..devtools.broker import Broker, BrokerError, ensure_jars
+
+    broker = Broker(Path(args.data_dir) / "kafka", port=args.kafka_port)
+    try:
+        if args.action == "fetch":
+            print(ensure_jars())
+        elif args.action == "start":
+            broker.start()
+            print(f"Kafka is up on {broker.bootstrap} (pid {broker.pid_file.read_text().strip()}); stop it with `tyndau broker stop`")
+        elif args.action == "stop":
+            broker.stop()
+            print("Kafka stopped")
+        else:
+            print(f"running on {broker.bootstrap}" if broker.running() else "not running")
+            return 0 if broker.running() else 3
+    except BrokerError as error:
+        print(f"tyndau broker: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from ..kafka.admin import ensure_topics, topic_specs
+
+    ensure_topics()
+    for spec in topic_specs():
+        print(f"{spec.name:20} {spec.partitions} partitions  {spec.doc}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    up = sub.add_parser("up", help="start Kafka and the worker (the main job on one machine)",
+                        description="Start the embedded Kafka broker (KRaft) and the worker with its HTTP API; Ctrl-C stops both.")
+    up.add_argument("--kafka-port", type=int, default=9092, help="broker port (default 9092)")
+    up.add_argument("--http-port", type=int, default=settings.HTTP_PORT, help=f"HTTP API port (default {settings.HTTP_PORT})")
+    up.add_argument("--data-dir", default=str(settings.DATA_DIR), help=f"broker and worker data (default {settings.DATA_DIR})")
+    up.add_argument("--loglevel", default="warning", help="worker log level (default warning)")
+    up.set_defaults(func=cmd_up)
+
+    worker = sub.add_parser("worker", help="run one worker against TYNDAU_KAFKA (production: run several)",
+                            description="Run the Faust worker: the ledger agent and the HTTP API.")
+    worker.add_argument("--loglevel", default="info")
+    worker.set_defaults(func=cmd_worker)
+
+    broker = sub.add_parser("broker", help="fetch, start, stop the embedded Kafka broker",
+                            description="Manage the single-node Kafka broker used on one machine and in tests.")
+    broker.add_argument("action", choices=["fetch", "start", "stop", "status"])
+    broker.add_argument("--kafka-port", type=int, default=9092)
+    broker.add_argument("--data-dir", default=str(settings.DATA_DIR))
+    broker.set_defaults(func=cmd_broker)
+
+    topics = sub.add_parser("topics", help="create tyndau's topics if missing and list them")
+    topics.set_defaults(func=cmd_topics)

@@ -1,0 +1,97 @@
+"""The intake: a command over HTTP goes to appeals.commands, and the caller waits for its outcome.
+
+    POST /v1/commands                a command object; ?wait=SECONDS (default 10, 0 = do not wait)
+    POST /v1/commands/{type}         the same, with the type taken from the path
+    GET  /v1/outcomes/{command_id}   the outcome of a recent command
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import orjson
+from faust.web import Request, Response, View
+
+from .. import topics
+from ..agents.channels import commands_topic
+from ..app import app
+from ..contracts.openapi import MAX_WAIT_SECONDS
+from ..domain import bounds
+from ..domain.commands import COMMAND_FIELDS
+from ..kafka.outcomes import OutcomeReader, OutcomeWaiter
+from .base import ClientError, JsonView, parse_json, query_seconds, read_body
+
+waiter = OutcomeWaiter()
+
+
+@app.task
+async def follow_outcomes() -> None:
+    """Keeps `waiter` told of every event and rejection, from whichever worker."""
+    reader = OutcomeReader()
+    await reader.start()
+    try:
+        await reader.run(waiter)
+    finally:
+        await reader.stop()
+
+
+async def submit(view: View, request: Request, forced_type: str | None = None) -> Response:
+    """A command goes to the ledger once it is a JSON object of at most 64 KB: the ledger judges
+    its fields and answers with the event or the rejection. What is not a JSON object never
+    reaches Kafka (400, 413, 415)."""
+    wait = query_seconds(request, "wait", 10.0, MAX_WAIT_SECONDS)
+    body = await read_body(request)
+    command = parse_json(body)
+    if not isinstance(command, dict):
+        raise ClientError(400, "a command is a JSON object", reason="malformed")
+    if forced_type is not None:
+        command["type"] = forced_type
+        try:
+            body = orjson.dumps(command)
+        except orjson.JSONEncodeError:
+            raise ClientError(400, "the command is nested too deep to be re-encoded with its type (at most 254 levels)",
+                              reason="malformed") from None
+        if len(body) > bounds.MAX_COMMAND_BYTES:
+            raise ClientError(413, f"the command is over {bounds.MAX_COMMAND_BYTES} bytes", limit=bounds.MAX_COMMAND_BYTES)
+    appeal_id = command.get("appeal_id")
+    command_id = command.get("command_id")
+    command_id = command_id if isinstance(command_id, str) else None
+    request_id = str(uuid.uuid4())
+    fut = waiter.expect(command_id, request_id) if wait > 0 else None
+    await commands_topic.send(key=appeal_id.encode() if isinstance(appeal_id, str) else None, value=body,
+                              headers={topics.REQUEST_ID_HEADER: request_id.encode()})
+    pending = {"status": "pending", "command_id": command_id, "request_id": request_id}
+    if fut is None:
+        return view.json(pending, status=202)
+    try:
+        outcome = await asyncio.wait_for(fut, timeout=wait)
+    except asyncio.TimeoutError:
+        waiter.forget(request_id)
+        return view.json(pending, status=202)
+    status = {"accepted": 201, "duplicate": 200, "rejected": 422}[outcome.status]
+    return view.json({**outcome.as_json(), "request_id": request_id}, status=status)
+
+
+@app.page("/v1/commands")
+class Commands(JsonView):
+    async def post(self, request: Request) -> Response:
+        return await submit(self, request)
+
+
+@app.page("/v1/commands/{command_type}")
+class TypedCommands(JsonView):
+    async def post(self, request: Request, command_type: str) -> Response:
+        if command_type not in COMMAND_FIELDS:
+            return self.json({"error": f"unknown command type {bounds.shown(command_type)}", "types": list(COMMAND_FIELDS)}, status=404)
+        return await submit(self, request, command_type)
+
+
+@app.page("/v1/outcomes/{command_id}")
+class Outcomes(JsonView):
+    async def get(self, request: Request, command_id: str) -> Response:
+        outcome = waiter.recent(command_id)
+        if outcome is None:
+            return self.json({"error": f"no recent outcome for command {bounds.shown(command_id)}; it may be pending or older "
+                                       "than this worker"}, status=404)
+        return self.json(outcome.as_json())
