@@ -11,14 +11,27 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from streams.devtools.broker import Broker, free_port, terminate
 from streams.kafka.admin import ensure_topics
+from tests.support.workload import ALMATY, Workload, generate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def db(tmp_path_factory):
+    """The real engine, embedded: one chDB folder for the whole test process (chDB runs one engine
+    per process), every migration applied."""
+    from projections.clickhouse import client, migrate
+
+    engine = client(f"chdb://{tmp_path_factory.mktemp('chdb')}")
+    migrate(engine)
+    return engine
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +79,17 @@ class WorkerProcess:
         return subprocess.run([sys.executable, "-m", "streams.cli", *args], env=self.env, cwd=ROOT,
                               capture_output=True, text=True, timeout=timeout)
 
+    def tool(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """`tyndau ARGS --api <this worker>`: a command that asks the worker's HTTP API."""
+        return self.cli(*args, "--api", self.url(""), timeout=timeout)
+
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.http_port}{path}"
+
+    def get(self, path: str):
+        """The JSON this worker answers to GET `path` (urllib.error.HTTPError on a 4xx or 5xx)."""
+        with urllib.request.urlopen(self.url(path), timeout=60) as response:
+            return json.loads(response.read())
 
     def post(self, path: str, body: dict | bytes) -> tuple[int, dict]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -131,3 +153,37 @@ def own_worker(tmp_path_factory) -> WorkerProcess:
             w.stop()
     finally:
         broker.stop()
+
+
+def _published(worker: WorkerProcess, directory: Path, work: Workload) -> Workload:
+    path = directory / "commands.jsonl"
+    work.write(path)
+    done = worker.cli("publish", str(path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return work
+
+
+@pytest.fixture(scope="session")
+def audit_appeals(worker, tmp_path_factory) -> Workload:
+    """600 commands of appeals in 2037, published, and every event of them indexed by the projection."""
+    work = _published(worker, tmp_path_factory.mktemp("audit"), generate(
+        600, seed=21, prefix=f"audit-{uuid.uuid4().hex[:6]}", start=datetime(2037, 2, 2, 9, tzinfo=ALMATY), span_days=200))
+    # Wait until the projection indexes every event of every appeal (partitions progress apart).
+    waiting = dict(work.events_by_appeal)
+    deadline = time.monotonic() + 120
+    while waiting and time.monotonic() < deadline:
+        for appeal_id, command_ids in list(waiting.items()):
+            try:
+                if len(worker.get(f"/v1/appeals/{appeal_id}/history")["events"]) == len(command_ids):
+                    del waiting[appeal_id]
+            except urllib.error.HTTPError:
+                pass
+        time.sleep(0.2)
+    return work
+
+
+@pytest.fixture(scope="session")
+def contract_appeals(worker, tmp_path_factory) -> Workload:
+    """400 commands of appeals in 2038, published (their outcomes known)."""
+    return _published(worker, tmp_path_factory.mktemp("contract"), generate(
+        400, seed=31, prefix=f"contract-{uuid.uuid4().hex[:6]}", start=datetime(2038, 3, 1, 9, tzinfo=ALMATY), span_days=100))

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import holidays
 import pytest
 
-from tests.workload import ALMATY, generate
+from tests.support.workload import ALMATY, generate
 
 pytestmark = pytest.mark.integration
 KZ = holidays.country_holidays("KZ")

@@ -7,19 +7,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from projections.clickhouse import client, migrate, run_query
+from projections.clickhouse import run_query
 from projections.writer import ProjectionWriter, RawEvent
 from streams.agents.judge import judge
-from tests.messages import FILING, command_message
+from tests.support.messages import FILING, command_message
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    engine = client(f"chdb://{tmp_path_factory.mktemp('chdb')}")
-    migrate(engine)
-    return engine
 
 
 def ledger_events(appeal_id: str) -> list[bytes]:

@@ -10,24 +10,24 @@ import asyncio
 import http.client
 import itertools
 import json
+import struct
 import time
 import urllib.parse
 import uuid
 from collections import defaultdict
 
 import pytest
-import struct
-
 from aiokafka import AIOKafkaProducer
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.util import calc_crc32c
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from streams.agents.judge import partition_of
 from streams.avro import codec
 from streams.domain.chain import chain_problems
-from streams.agents.judge import partition_of
-from tests.kafka_reading import read_all
-from tests.messages import FIELD_PATHS, FILING, json_values, mutated, nasty_values
+from tests.support.kafka_reading import read_all
+from tests.support.messages import FIELD_PATHS, FILING, json_values, mutated, nasty_values
 
 pytestmark = pytest.mark.integration
 

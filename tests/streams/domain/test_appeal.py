@@ -9,7 +9,7 @@ import pytest
 from streams.domain.appeal import decide, evolve, fold
 from streams.domain.chain import GENESIS_HASH, chain_problems, seal
 from streams.domain.commands import CommandError, parse_command
-from tests.appeals import ALMATY, COMMANDS, FIELDS, FILED_AT, NOW, PATHS, build, command
+from tests.support.appeals import ALMATY, COMMANDS, FIELDS, FILED_AT, NOW, PATHS, build, command
 
 # The legal commands of each state, written out by hand from the README's lifecycle table.
 LEGAL = {
@@ -131,8 +131,8 @@ def test_evolve_ignores_an_event_already_applied():
 
 
 def test_canonical_bytes_match_the_standard_library_form_on_simulated_lifecycles():
-    from streams.domain.chain import canonical_bytes, canonical_bytes_reference
     from streams.devtools.simulate import commands, default_propensities
+    from streams.domain.chain import canonical_bytes, canonical_bytes_reference
 
     states, checked, unusual = {}, 0, 0
     for raw in commands(300, 4, date(2031, 1, 1), 60, default_propensities()):

@@ -8,7 +8,7 @@ from streams.domain.appeal import decide, evolve
 from streams.domain.chain import seal
 from streams.domain.commands import parse_command
 from streams.domain.deadlines import deadline_commands
-from tests.appeals import NOW, build
+from tests.support.appeals import NOW, build
 
 KZ = timezone(timedelta(hours=5))
 

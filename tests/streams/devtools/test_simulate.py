@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT
+from streams.settings import ROOT
 
 
 def simulate(*args, env=None, timeout=600):

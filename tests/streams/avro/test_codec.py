@@ -9,7 +9,7 @@ import avro.schema
 import pytest
 
 from streams.avro import codec
-from tests.appeals import PATHS, build
+from tests.support.appeals import PATHS, build
 
 
 def all_events():
@@ -72,14 +72,3 @@ def test_garbage_and_unknown_writers_are_refused_by_name():
         codec.decode(b"\xc3\x01" + b"\x00" * 8 + b"\x02")
 
 
-def test_jars_are_fetched_once(monkeypatch):
-    from streams.devtools import broker
-
-    lib = broker.ensure_jars()   # the suite's broker has fetched them already
-    assert (lib / ".complete").exists() and any(lib.glob("kafka_2.13-*.jar"))
-
-    def no_maven(*args, **kwargs):
-        raise AssertionError("a second ensure_jars() must not run Maven")
-
-    monkeypatch.setattr(broker.subprocess, "run", no_maven)
-    assert broker.ensure_jars() == lib

@@ -8,14 +8,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from streams.agents.judge import judge
 from streams.avro import codec
 from streams.domain import bounds
 from streams.domain.appeal import AppealState
 from streams.domain.commands import REJECTION_REASONS
-from streams.agents.judge import judge
-from tests.messages import FIELD_PATHS, FILING, command_message, json_values, mutated, nasty_values
+from tests.support.messages import FIELD_PATHS, FILING, command_message, json_values, mutated, nasty_values
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
 

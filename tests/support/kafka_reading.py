@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 
+from streams.avro import codec
 from streams.kafka.topic_reader import TopicReader
 
 
@@ -18,3 +20,14 @@ async def _read_all(bootstrap: str, topic: str) -> list:
 def read_all(bootstrap: str, topic: str) -> list:
     """Every record of `topic` up to its end at the time of the call (aiokafka ConsumerRecords)."""
     return asyncio.run(_read_all(bootstrap, topic))
+
+
+def ledger_of(bootstrap: str, appeal_ids: set[str]) -> dict[str, list[dict]]:
+    """The decoded events of these appeals on appeals.events, in log order; each record's key checked."""
+    events: dict[str, list[dict]] = defaultdict(list)
+    for record in read_all(bootstrap, "appeals.events"):
+        event = codec.decode(record.value)
+        if event["appeal_id"] in appeal_ids:
+            assert record.key.decode() == event["appeal_id"]
+            events[event["appeal_id"]].append(event)
+    return events

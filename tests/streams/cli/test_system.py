@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from streams.devtools.broker import free_port, port_open
+from streams.settings import ROOT
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
+
 
 
 def alive(pid: int) -> bool:

