@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from . import bounds
 from .bounds import shown
@@ -110,46 +110,63 @@ class CommandError(Exception):
         self.detail = detail
 
 
+# Each kind's check: (the checked value, None) or (None, what is wrong, after the field's name).
+Check = Callable[["Field", Any], tuple[Any, str | None]]
+
+
+def _string(spec: Field, value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, str):
+        return None, "must be a non-empty string"
+    problem = bounds.text_problem(value, spec.max_length, spec.free_text)
+    if problem:
+        return None, f"must be {problem}"
+    if spec.choices and value not in spec.choices:
+        return None, f"must be one of {', '.join(spec.choices)}; got {shown(value)}"
+    return value, None
+
+
+def _boolean(spec: Field, value: Any) -> tuple[Any, str | None]:
+    return (value, None) if isinstance(value, bool) else (None, "must be true or false")
+
+
+def _integer(spec: Field, value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None, "must be a whole number"
+    if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+        return None, f"must be between {spec.minimum} and {spec.maximum}; got {shown(value)}"
+    return value, None
+
+
+def _datetime(spec: Field, value: Any) -> tuple[Any, str | None]:
+    moment = bounds.parse_time(value)
+    if moment is None:
+        return None, "must be an ISO 8601 time with a UTC offset, e.g. 2021-03-01T09:15:00+06:00"
+    problem = bounds.time_problem(moment)
+    return (None, f"{problem}; got {shown(value)}") if problem else (moment, None)
+
+
+def _date(spec: Field, value: Any) -> tuple[Any, str | None]:
+    day = bounds.parse_day(value)
+    if day is None:
+        return None, "must be a date YYYY-MM-DD"
+    if not bounds.day_in_bounds(day):
+        return None, f"must lie between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}; got {shown(value)}"
+    return day, None
+
+
+def _object(spec: Field, value: Any) -> tuple[Any, str | None]:
+    return (value, None) if isinstance(value, dict) else (None, "must be a JSON object")
+
+
+_CHECKS: dict[str, Check] = {"string": _string, "boolean": _boolean, "integer": _integer, "datetime": _datetime,
+                             "date": _date, "object": _object}
+
+
 def _check_value(spec: Field, value: Any, where: str) -> Any:
-    if spec.kind == "string":
-        if not isinstance(value, str):
-            raise CommandError("invalid_field", f"{where} must be a non-empty string")
-        problem = bounds.text_problem(value, spec.max_length, spec.free_text)
-        if problem:
-            raise CommandError("invalid_field", f"{where} must be {problem}")
-        if spec.choices and value not in spec.choices:
-            raise CommandError("invalid_field", f"{where} must be one of {', '.join(spec.choices)}; got {shown(value)}")
-        return value
-    if spec.kind == "boolean":
-        if not isinstance(value, bool):
-            raise CommandError("invalid_field", f"{where} must be true or false")
-        return value
-    if spec.kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise CommandError("invalid_field", f"{where} must be a whole number")
-        if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
-            raise CommandError("invalid_field", f"{where} must be between {spec.minimum} and {spec.maximum}; got {shown(value)}")
-        return value
-    if spec.kind == "datetime":
-        moment = bounds.parse_time(value)
-        if moment is None:
-            raise CommandError("invalid_field", f"{where} must be an ISO 8601 time with a UTC offset, e.g. 2021-03-01T09:15:00+06:00")
-        problem = bounds.time_problem(moment)
-        if problem:
-            raise CommandError("invalid_field", f"{where} {problem}; got {shown(value)}")
-        return moment
-    if spec.kind == "date":
-        day = bounds.parse_day(value)
-        if day is None:
-            raise CommandError("invalid_field", f"{where} must be a date YYYY-MM-DD")
-        if not bounds.day_in_bounds(day):
-            raise CommandError("invalid_field", f"{where} must lie between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}; got {shown(value)}")
-        return day
-    if spec.kind == "object":
-        if not isinstance(value, dict):
-            raise CommandError("invalid_field", f"{where} must be a JSON object")
-        return value
-    raise AssertionError(f"unknown field kind {spec.kind}")
+    checked, problem = _CHECKS[spec.kind](spec, value)
+    if problem:
+        raise CommandError("invalid_field", f"{where} {problem}")
+    return checked
 
 
 def _read_fields(source: dict[str, Any], specs: tuple[Field, ...], prefix: str = "") -> dict[str, Any]:
