@@ -1,6 +1,7 @@
 """Running the worker: rebuild the projections, the OpenAPI document, health.
 
-    POST /v1/admin/rebuild, GET /v1/admin/rebuild   rebuild the projections from offset 0
+    POST /v1/admin/rebuild           rebuild the projections from offset 0 (409 while one runs)
+    GET  /v1/admin/rebuild           the rebuild's progress
     GET  /openapi.json               the OpenAPI 3.1 description (streams/contracts/openapi.py)
     GET  /health
 """

@@ -1,4 +1,8 @@
-"""The live dashboard: its page and static files (streams/http/dashboard/), which call the query views."""
+"""The live dashboard: its page and static files (streams/http/dashboard/), which call the query views.
+
+    GET  /                       the page
+    GET  /static/{file}          its script and style sheet
+"""
 
 from __future__ import annotations
 

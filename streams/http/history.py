@@ -1,4 +1,7 @@
-"""An appeal's history for auditors: GET /v1/appeals/{id}/history?as_of=TIME&personal=true."""
+"""An appeal's history for auditors, read from the ledger and its chain checked.
+
+    GET  /v1/appeals/{id}/history?as_of=TIME&personal=true
+"""
 
 from __future__ import annotations
 

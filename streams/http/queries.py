@@ -1,7 +1,11 @@
 """The dashboard's figures and the named queries, answered from the ClickHouse projections.
 
     GET  /v1/ranking?by=region|body|category&from=DATE&to=DATE&today=DATE&region=CODE
-    GET  /v1/kpis, /v1/trend, /v1/escalations, /v1/overdue, /v1/regions
+    GET  /v1/kpis?from=DATE&to=DATE&today=DATE   national figures
+    GET  /v1/trend?days=60&to=DATE   filed and answered per day
+    GET  /v1/escalations?limit=20    the latest escalations to the centre
+    GET  /v1/overdue?limit=20&today=DATE   appeals past due
+    GET  /v1/regions                 the first-level KATO codes and names
     POST /v1/query/{name}            a named query of projections/queries with its parameters
 """
 
