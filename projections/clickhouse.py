@@ -6,6 +6,7 @@ import asyncio
 import math
 import re
 import threading
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -52,10 +53,11 @@ def client(dsn: str | None = None):
 
 
 def redact(dsn: str) -> str:
-    if "@" in dsn and "://" in dsn:
-        scheme, rest = dsn.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return dsn
+    """The DSN without its credentials: the user and password (up to the last '@' before the host,
+    as the driver reads it) and the query string (the driver takes access_token and others from it)."""
+    parts = urllib.parse.urlsplit(dsn)
+    netloc = "***@" + parts.netloc.rsplit("@", 1)[1] if "@" in parts.netloc else parts.netloc
+    return f"{parts.scheme}://{netloc}{parts.path}" + ("?***" if parts.query else "")
 
 
 def statements(path: Path) -> list[str]:
@@ -66,12 +68,12 @@ def statements(path: Path) -> list[str]:
 
 def migration_files() -> list[tuple[int, Path]]:
     out = []
-    for path in sorted(MIGRATIONS.glob("*.sql")):
+    for path in MIGRATIONS.glob("*.sql"):
         number = path.name.split("_", 1)[0]
-        if not number.isdigit():
+        if not re.fullmatch(r"[0-9]+", number):
             raise SystemExit(f"migration {path.name} must start with its number, e.g. 005_name.sql")
         out.append((int(number), path))
-    return out
+    return sorted(out)
 
 
 def migrate(db=None) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -47,6 +47,11 @@ def state_row(state: AppealState, citizen_ref: str, response_days: int | None) -
     return _state_values(state) + (citizen_ref, response_days)
 
 
+def _utc(value: Any) -> Any:
+    """A time the driver hands back naive (its default, naive UTC) made aware again, as the fold has it."""
+    return value.replace(tzinfo=timezone.utc) if isinstance(value, datetime) and value.tzinfo is None else value
+
+
 def state_from_row(row: dict[str, Any]) -> tuple[AppealState, str, int | None]:
-    fields = {name: row[name] for name in STATE_FIELDS}
+    fields = {name: _utc(row[name]) for name in STATE_FIELDS}
     return AppealState(**fields), row["citizen_ref"], row["response_working_days"]

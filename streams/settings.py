@@ -6,6 +6,7 @@ headers, groups) is in streams/topics.py.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -24,6 +25,19 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"{name}={raw!r} is not a whole number; unset it or give e.g. {name}={default}") from None
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise SystemExit(f"{name}={raw!r} is not a number of seconds; unset it or give e.g. {name}={default:g}")
+    return value
 
 
 # Kafka bootstrap servers, host:port[,host:port]. KAFKA_BOOTSTRAP_SERVERS is honoured too.
@@ -50,16 +64,16 @@ CLICKHOUSE_DSN = _env("TYNDAU_CLICKHOUSE", f"chdb://{DATA_DIR / 'clickhouse'}")
 PSEUDONYM_KEY = _env("TYNDAU_PSEUDONYM_KEY", "tyndau-development-key")
 # Projector batches: at most this many events, or this many seconds, per ClickHouse insert.
 PROJECTOR_BATCH = _int("TYNDAU_PROJECTOR_BATCH", 5000)
-PROJECTOR_BATCH_SECONDS = float(_env("TYNDAU_PROJECTOR_BATCH_SECONDS", "0.2"))
+PROJECTOR_BATCH_SECONDS = _float("TYNDAU_PROJECTOR_BATCH_SECONDS", 0.2)
 # Kazakhstan's single time zone since 2024 (UTC+5): what "today" means for deadlines.
 LOCAL_UTC_OFFSET_HOURS = _int("TYNDAU_UTC_OFFSET_HOURS", 5)
 # How often the deadline watcher looks for appeals past their due date (seconds).
-DEADLINE_CHECK_SECONDS = float(_env("TYNDAU_DEADLINE_CHECK_SECONDS", "30"))
+DEADLINE_CHECK_SECONDS = _float("TYNDAU_DEADLINE_CHECK_SECONDS", 30)
 # Escalate to the centre by `system` this many working days after an unanswered deadline (0 = never).
 ESCALATE_AFTER_WORKING_DAYS = _int("TYNDAU_ESCALATE_AFTER_WORKING_DAYS", 0)
 # The ledger judges commands in batches of at most this many, or what arrived within this many seconds.
 LEDGER_BATCH = _int("TYNDAU_LEDGER_BATCH", 2000)
-LEDGER_BATCH_SECONDS = float(_env("TYNDAU_LEDGER_BATCH_SECONDS", "0.02"))
+LEDGER_BATCH_SECONDS = _float("TYNDAU_LEDGER_BATCH_SECONDS", 0.02)
 # The largest record batch the ledger writes. An auditor's read of one event returns the whole
 # batch holding it: 128 KB keeps that to a few hundred records, and costs the ledger little.
 LEDGER_RECORD_BATCH_BYTES = 128 * 1024

@@ -135,5 +135,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     broker.add_argument("--data-dir", default=str(settings.DATA_DIR))
     broker.set_defaults(func=cmd_broker)
 
-    topics = sub.add_parser("topics", help="create tyndau's topics if missing and list them")
+    topics = sub.add_parser("topics", help="create tyndau's topics if missing and list them",
+                            description="Create every topic of the topic contract (streams/topics.py) that the cluster lacks, "
+                                        "with its partitions and configuration, check that the co-partitioned ones agree, "
+                                        "and list them. Run it once against a production cluster.")
     topics.set_defaults(func=cmd_topics)

@@ -54,9 +54,13 @@ def text_problem(value: str, limit: int, free_text: bool) -> str | None:
     return None
 
 
+# Exactly YYYY-MM-DD: date.fromisoformat also takes 20210420 and 2021-W16-1, which no document promises.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_day(value: object) -> date | None:
     """A YYYY-MM-DD date from a string, or None for anything else (the range is checked apart)."""
-    if not isinstance(value, str) or len(value) > 10:
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
         return None
     try:
         return date.fromisoformat(value)

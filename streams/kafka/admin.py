@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import TopicPartition
+from aiokafka import TopicPartition, errors
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -12,21 +12,46 @@ from .. import settings, topics
 from ..topics import TopicSpec, topic_specs
 
 
+async def _create_missing(admin: AIOKafkaAdminClient, bootstrap: str, specs: list[TopicSpec]) -> None:
+    """Create the topics of `specs` the cluster lacks; SystemExit naming each one the broker refuses.
+    (The CreateTopics response carries a per-topic error code; aiokafka returns it, it raises nothing.)"""
+    existing = set(await admin.list_topics())
+    missing = [s for s in specs if s.name not in existing]
+    if not missing:
+        return
+    response = await admin.create_topics([NewTopic(s.name, s.partitions, settings.REPLICATION, topic_configs=s.config)
+                                          for s in missing])
+    refused = []
+    for name, code, *message in response.topic_errors:
+        if code and code != TopicAlreadyExistsError.errno:
+            text = message[0] if message and message[0] else ""
+            refused.append(f"{name}: {errors.for_code(code).__name__}" + (f" ({text})" if text else ""))
+    if refused:
+        raise SystemExit(f"the cluster at {bootstrap} refused to create {'; '.join(refused)}; check TYNDAU_REPLICATION "
+                         f"(now {settings.REPLICATION}) and TYNDAU_PARTITIONS (now {settings.PARTITIONS})")
+
+
+async def _described(admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0) -> dict[str, int]:
+    """Partition counts of `names`, once the cluster's metadata shows every one of them (a topic just
+    created shows a moment later)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        described = await admin.describe_topics(names)
+        counts = {d["topic"]: len(d["partitions"]) for d in described if not d.get("error_code") and d["partitions"]}
+        if len(counts) == len(set(names)) or asyncio.get_running_loop().time() > deadline:
+            return counts
+        await asyncio.sleep(0.2)
+
+
 async def _ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        missing = [s for s in specs if s.name not in existing]
-        if missing:
-            try:
-                await admin.create_topics([
-                    NewTopic(s.name, s.partitions, settings.REPLICATION, topic_configs=s.config) for s in missing
-                ])
-            except TopicAlreadyExistsError:
-                pass
-        described = await admin.describe_topics([s.name for s in specs])
-        counts = {d["topic"]: len(d["partitions"]) for d in described}
+        await _create_missing(admin, bootstrap, specs)
+        counts = await _described(admin, [s.name for s in specs])
+        absent = sorted({s.name for s in specs} - set(counts))
+        if absent:
+            raise SystemExit(f"{', '.join(absent)} did not appear on {bootstrap} within 30 s of being created")
         commands = counts.get(topics.COMMANDS)
         for other in topics.CO_PARTITIONED:
             if counts.get(other) != commands:

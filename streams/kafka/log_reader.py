@@ -78,7 +78,10 @@ class LogReader:
         for partition, offset in sorted(set(locations)):
             if (partition, offset) in found:
                 continue   # it came in the batch of an earlier one
-            batch = await self._fetch_at(client, TopicPartition(topics.EVENTS, partition), offset, last[partition])
+            try:
+                batch = await self._fetch_at(client, TopicPartition(topics.EVENTS, partition), offset, last[partition])
+            except errors.OffsetOutOfRangeError:
+                continue   # no record there (past the end, or removed): left out, the other places are still read
             found.update(((partition, o), value) for o, value in batch.items())
         return {place: found[place] for place in locations if place in found}
 
