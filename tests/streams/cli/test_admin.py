@@ -28,7 +28,7 @@ def test_asyncapi_out_file_equals_stdout_and_the_committed_copy(tmp_path):
     assert written.stdout == ""
     text = out.read_text(encoding="utf-8")
     assert text == printed.stdout
-    assert text == COMMITTED.read_text(encoding="utf-8"), "deploy/asyncapi.json is stale: regenerate it with `tyndau asyncapi --out`"
+    assert text == COMMITTED.read_text(encoding="utf-8"), "deploy/asyncapi.json is stale: `tyndau asyncapi --out` it again"
     assert text.endswith("}\n")
     document = json.loads(text)
     assert document["asyncapi"].startswith("3.")

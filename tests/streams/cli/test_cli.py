@@ -59,10 +59,7 @@ def test_top_level_help_shows_the_description_and_every_command_with_its_help():
         assert f"{name} {squeezed(action.help)}" in out, name
 
 
-@pytest.mark.parametrize("command", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="streams/cli/system.py: `topics` is registered without a "
-                                                                "description, so `tyndau topics --help` prints only its usage"))
-    if c == "topics" else c for c in COMMANDS])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_each_command_help_exits_0_and_prints_its_description(command):
     parser = subcommands(build_parser()).choices[command]
     done = tyndau(command, "--help")

@@ -31,8 +31,8 @@ def commands_file(path, tag: str) -> dict[int, str]:
              '{"type": "file", "command_id": ',
              json.dumps(filing(a, f"{a}-1")),
              json.dumps(filing(b, f"{b}-1", region="71", body="astana-akimat")),
-             json.dumps({"type": "answer", "command_id": f"{tag}-x-1", "appeal_id": f"send-{tag}-never", "at": "2045-03-03T10:00:00+05:00",
-                         "outcome": "resolved", "text": "done"})]
+             json.dumps({"type": "answer", "command_id": f"{tag}-x-1", "appeal_id": f"send-{tag}-never",
+                         "at": "2045-03-03T10:00:00+05:00", "outcome": "resolved", "text": "done"})]
     path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")   # a blank line at the end is not a command
     return {3: "malformed", 4: "duplicate_command", 6: "unknown_appeal"}
 

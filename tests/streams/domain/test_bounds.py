@@ -18,8 +18,10 @@ from tests.support.messages import json_values
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2149, 12, 31)
 WIDEST_OFFSET = timedelta(hours=14)
 
-SPECIAL = ["\ud800", "\udfff", "\x00", "\x07", "\x7f", "\x85", "\x9f", "\u200b", "\u2028", "\u00ad", " ", "\t", "\n", "\r", "a", "Ә"]
+SPECIAL = ["\ud800", "\udfff", "\x00", "\x07", "\x7f", "\x85", "\x9f", "\u200b", "\u2028", "\u00ad",
+           " ", "\t", "\n", "\r", "a", "Ә"]
 texts = st.lists(st.characters() | st.sampled_from(SPECIAL), max_size=40).map("".join)
+not_text = st.none() | st.booleans() | st.integers() | st.floats() | st.binary(max_size=12) | st.lists(st.integers(), max_size=2)
 offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda minutes: timezone(timedelta(minutes=minutes)))
 aware_times = st.datetimes(timezones=offsets) | st.datetimes(min_value=datetime(1969, 12, 30), max_value=datetime(2150, 1, 2),
                                                              timezones=offsets)
@@ -78,7 +80,7 @@ def test_encodable_is_exactly_no_lone_surrogate(value):
 
 
 @settings(max_examples=200, deadline=None)
-@given(json_values | texts | st.dates() | st.binary(max_size=12))
+@given(not_text | texts | st.dates())
 def test_parse_day_never_raises_and_returns_a_day_or_none(value):
     day = parse_day(value)
     assert day is None or type(day) is date
@@ -97,15 +99,13 @@ def test_parse_day_refuses_what_is_not_a_calendar_day(value):
     assert parse_day(value) is None
 
 
-@pytest.mark.xfail(strict=True, reason="bounds.parse_day accepts the ISO basic and week-date forms (20210420, 2021W161), "
-                                       "not only the documented YYYY-MM-DD")
 @pytest.mark.parametrize("value", ["20210420", "2021W161", "2021-W16-1"])
 def test_parse_day_reads_only_yyyy_mm_dd(value):
     assert parse_day(value) is None
 
 
 @settings(max_examples=200, deadline=None)
-@given(json_values | texts | aware_times.map(datetime.isoformat) | st.datetimes().map(datetime.isoformat))
+@given(not_text | texts | aware_times | aware_times.map(datetime.isoformat) | st.datetimes().map(datetime.isoformat))
 def test_parse_time_never_raises_and_returns_only_times_with_an_offset(value):
     moment = parse_time(value)
     assert moment is None or (isinstance(moment, datetime) and moment.utcoffset() is not None)
@@ -140,7 +140,7 @@ def _expected_in_bounds(moment: datetime) -> bool:
     return datetime(1970, 1, 1) <= utc < datetime(2150, 1, 1) and FIRST_DAY <= moment.date() <= LAST_DAY
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(aware_times)
 def test_time_problem_never_raises_and_agrees_with_the_documented_bounds(moment):
     problem = time_problem(moment)

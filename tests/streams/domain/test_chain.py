@@ -17,8 +17,9 @@ from tests.support.appeals import build
 EVERY_TYPE = ["file", "route", "extend", "escalate", "answer", "rate", "reopen", "overdue", "withdraw"]
 
 offsets = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
-scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20) | st.uuids() | st.binary(max_size=8)
-           | st.dates() | st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2149, 12, 30), timezones=offsets))
+scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20) | st.uuids()
+           | st.binary(max_size=8) | st.dates() | st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2149, 12, 30),
+                                                                 timezones=offsets))
 keys = st.text(max_size=8)
 values = scalars | st.lists(scalars, max_size=2) | st.dictionaries(keys, scalars, max_size=2)
 events = st.dictionaries(keys, values, max_size=4).map(lambda body: {**body, "prev_hash": GENESIS_HASH})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 import uuid
 
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import KafkaError
 
 from streams import settings, topics
 from streams.devtools.broker import free_port
@@ -36,6 +38,21 @@ async def _describe(bootstrap: str, names: list[str]) -> tuple[dict[str, int], d
             configs[resource["resource_name"]] = {e["config_names"]: e["config_value"] for e in resource["config_entries"]
                                                   if e["config_names"] in CHECKED_CONFIGS}
     return counts, configs
+
+
+def wait_visible(bootstrap: str, names: list[str], timeout: float = 15) -> None:
+    """Until the broker's metadata shows these topics (it does a moment after CreateTopics returns)."""
+    async def run() -> None:
+        client = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+        await client.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while not all(not d["error_code"] and d["partitions"] for d in await client.describe_topics(names)):
+                assert time.monotonic() < deadline, f"topics {names} did not appear"
+                await asyncio.sleep(0.1)
+        finally:
+            await client.close()
+    asyncio.run(run())
 
 
 def describe(bootstrap: str, names: list[str]) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
@@ -80,6 +97,7 @@ def test_ensure_topics_creates_every_topic_of_the_contract_with_its_partitions_a
     use_names(monkeypatch, suffix)
     try:
         asyncio.run(admin._ensure_topics(kafka, specs))
+        wait_visible(kafka, names)
         counts, configs = describe(kafka, names)
         assert counts == {s.name: s.partitions for s in specs}
         assert counts[schemas] == 1 and counts[events] == 3
@@ -123,17 +141,33 @@ def test_check_partition_count_names_the_setting_that_would_agree(kafka, monkeyp
 def test_co_partitioned_topics_with_unequal_partition_counts_are_refused(kafka, monkeypatch):
     suffix = f"admin-{uuid.uuid4().hex[:8]}"
     specs = renamed(topic_specs(3), suffix, partitions={topics.REJECTED: 2})
-    use_names(monkeypatch, suffix)
+    names = [s.name for s in specs]
+    commands, rejected = f"{topics.COMMANDS}.{suffix}", f"{topics.REJECTED}.{suffix}"
     try:
-        with pytest.raises(SystemExit) as refused:
-            asyncio.run(admin._ensure_topics(kafka, specs))
-        message = str(refused.value)
-        assert f"{topics.COMMANDS} has 3 partitions but {topics.REJECTED}.{suffix} has 2" in message
-        assert "must be equal" in message
-        with pytest.raises(SystemExit):   # and so on every later start, the topics being there
-            asyncio.run(admin._ensure_topics(kafka, specs))
+        asyncio.run(admin._ensure_topics(kafka, specs))   # the check names the contract's topics: these pass unchecked
+        wait_visible(kafka, names)
+        assert describe(kafka, [commands, rejected])[0] == {commands: 3, rejected: 2}
+        use_names(monkeypatch, suffix)                     # now they are the co-partitioned ones
+        for _ in range(2):   # refused on every start, the topics being there
+            with pytest.raises(SystemExit) as refused:
+                asyncio.run(admin._ensure_topics(kafka, specs))
+            message = str(refused.value)
+            assert f"{commands} has 3 partitions but {rejected} has 2" in message
+            assert "must be equal" in message
     finally:
-        delete_topics(kafka, [s.name for s in specs])
+        delete_topics(kafka, names)
+
+
+@pytest.mark.integration
+def test_a_topic_the_broker_refuses_to_create_is_not_passed_over_in_silence(kafka, monkeypatch):
+    """A replication factor larger than the cluster: the single broker refuses INVALID_REPLICATION_FACTOR."""
+    monkeypatch.setattr(settings, "REPLICATION", 3)
+    spec = renamed([topic_specs()[0]], f"admin-{uuid.uuid4().hex[:8]}")[0]
+    try:
+        with pytest.raises((SystemExit, KafkaError)):
+            asyncio.run(admin._ensure_topics(kafka, [spec]))
+    finally:
+        assert spec.name not in asyncio.run(_list_topics(kafka))
 
 
 @pytest.mark.integration

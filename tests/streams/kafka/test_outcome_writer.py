@@ -1,8 +1,9 @@
-"""streams/kafka/outcome_writer.py against the real broker: records in order per partition, in bounded record batches, readable on return."""
+"""streams/kafka/outcome_writer.py on the real broker: records in order per partition, in bounded batches, readable on return."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import pytest
@@ -25,6 +26,10 @@ async def create_topic(bootstrap: str, partitions: int) -> str:
     await client.start()
     try:
         await client.create_topics([NewTopic(name, partitions, 1)])
+        deadline = time.monotonic() + 15
+        while not all(not d["error_code"] and d["partitions"] for d in await client.describe_topics([name])):
+            assert time.monotonic() < deadline, "the new topic did not appear in the broker's metadata"
+            await asyncio.sleep(0.1)   # a topic shows in metadata a moment after CreateTopics returns
     finally:
         await client.close()
     return name
@@ -64,8 +69,8 @@ async def ends_now(bootstrap: str, topic: str, partitions: int) -> dict[int, int
 
 def test_records_go_to_their_partitions_in_order_with_headers_readable_on_return(kafka, monkeypatch):
     monkeypatch.setattr(settings, "KAFKA_BOOTSTRAP", kafka)
-    records = [(n % 3, f"key-{n}".encode(), f"value-{n}".encode(), [("tyndau-command", f"{n % 3}:{n}".encode()), ("n", b"%d" % n)])
-               for n in range(12)]
+    records = [(n % 3, f"key-{n}".encode(), f"value-{n}".encode(),
+                [("tyndau-command", f"{n % 3}:{n}".encode()), ("n", b"%d" % n)]) for n in range(12)]
     records.append((1, None, b"no key", []))
 
     async def run():

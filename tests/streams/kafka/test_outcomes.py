@@ -133,7 +133,8 @@ def test_outcome_of_reads_the_command_id_header_of_an_event_and_decodes_only_whe
     decoded = outcome_of(topics.EVENTS, value)
     assert (decoded.status, decoded.command_id) == ("accepted", events[0]["command_id"])
     refusal = outcome_of(topics.REJECTED, codec.encode(codec.REJECTION, rejection("c5", "r5", "invalid_transition")))
-    assert (refusal.status, refusal.command_id, refusal.request_id, refusal.reason) == ("rejected", "c5", "r5", "invalid_transition")
+    assert (refusal.status, refusal.command_id, refusal.request_id) == ("rejected", "c5", "r5")
+    assert refusal.reason == "invalid_transition"
     assert refusal.as_json() == {"status": "rejected", "command_id": "c5", "reason": "invalid_transition", "detail": "why",
                                  "appeal_id": "A-1"}
     duplicate = outcome_of(topics.REJECTED, codec.encode(codec.REJECTION, rejection("c5", "r6", "duplicate_command")))
@@ -145,6 +146,10 @@ async def create_topics(bootstrap: str, names: list[str], partitions: int) -> No
     await client.start()
     try:
         await client.create_topics([NewTopic(name, partitions, 1) for name in names])
+        deadline = time.monotonic() + 15
+        while not all(not d["error_code"] and d["partitions"] for d in await client.describe_topics(names)):
+            assert time.monotonic() < deadline, "the new topic did not appear in the broker's metadata"
+            await asyncio.sleep(0.1)   # a topic shows in metadata a moment after CreateTopics returns
     finally:
         await client.close()
 
@@ -187,8 +192,8 @@ def test_the_reader_sees_outcomes_written_after_start_and_skips_a_record_that_is
             await producer.send_and_wait(rejected_topic, b"\xc3\x01not a rejection", partition=1)
             await producer.send_and_wait(rejected_topic, b"plain junk", partition=0)
             await producer.send_and_wait(events_topic, event, partition=1, headers=[(topics.COMMAND_ID_HEADER, b"after-1")])
-            await producer.send_and_wait(rejected_topic, codec.encode(codec.REJECTION, rejection("after-2", "req-2", "malformed")),
-                                         partition=1)
+            refusal = codec.encode(codec.REJECTION, rejection("after-2", "req-2", "malformed"))
+            await producer.send_and_wait(rejected_topic, refusal, partition=1)
             await producer.send_and_wait(events_topic, event, partition=0, headers=[(topics.COMMAND_ID_HEADER, b"after-3")])
             deadline = time.monotonic() + 15
             while len(seen) < 3 and time.monotonic() < deadline and not running.done():

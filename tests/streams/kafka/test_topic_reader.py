@@ -7,7 +7,7 @@ import time
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from streams.kafka.topic_reader import TopicReader
@@ -21,6 +21,10 @@ async def create_topic(bootstrap: str, partitions: int) -> str:
     await client.start()
     try:
         await client.create_topics([NewTopic(name, partitions, 1)])
+        deadline = time.monotonic() + 15
+        while not all(not d["error_code"] and d["partitions"] for d in await client.describe_topics([name])):
+            assert time.monotonic() < deadline, "the new topic did not appear in the broker's metadata"
+            await asyncio.sleep(0.1)   # a topic shows in metadata a moment after CreateTopics returns
     finally:
         await client.close()
     return name
@@ -43,6 +47,19 @@ async def read(reader: TopicReader) -> list[tuple[int, int, bytes]]:
         assert all(r.topic == reader.topic and r.partition == tp.partition for r in records)
         out += [(tp.partition, r.offset, r.value) for r in records]
     return out
+
+
+async def markers_written(bootstrap: str, topic: str, ends: dict[int, int]) -> None:
+    """Until the last stable offsets are `ends`: the coordinator writes a transaction's markers a
+    moment after the commit (or abort) returns, and until then the transaction is open."""
+    tps = [TopicPartition(topic, p) for p in ends]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, isolation_level="read_committed")
+    await consumer.start()
+    try:
+        while {tp.partition: end for tp, end in (await consumer.end_offsets(tps)).items()} != ends:
+            await asyncio.sleep(0.05)
+    finally:
+        await consumer.stop()
 
 
 def test_reads_exactly_the_records_present_at_entry_from_every_partition(kafka):
@@ -94,6 +111,7 @@ def test_a_commit_marker_at_the_end_does_not_make_it_wait(kafka):
             await producer.abort_transaction()
         finally:
             await producer.stop()
+        await markers_written(kafka, topic, {0: 3, 1: 3})
         async with TopicReader(kafka, topic) as reader:
             ends = {tp.partition: end for tp, end in reader.ends.items()}
             started = time.monotonic()
