@@ -13,7 +13,6 @@ from typing import Callable
 import fastavro
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastavro import schema as avro_schema
 
 from streams import settings, topics
@@ -24,6 +23,7 @@ from streams.domain.appeal import decide
 from streams.domain.chain import seal
 from streams.domain.commands import parse_command
 from tests.support.appeals import FIELDS, build
+from tests.support.kafka_topics import private_topic
 
 RECORDED_AT = datetime(2099, 3, 2, 4, tzinfo=timezone.utc)
 ROOT = settings.ROOT
@@ -144,21 +144,6 @@ def test_the_hand_made_header_is_the_one_the_codec_writes():
     assert message[:10] == single_object_header(codec.load(codec.EVENT).parsed)
 
 
-async def create_topic(bootstrap: str) -> str:
-    name = f"test.consumer-{uuid.uuid4().hex[:10]}"
-    client = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await client.start()
-    try:
-        await client.create_topics([NewTopic(name, 1, 1)])
-        deadline = time.monotonic() + 15
-        while not all(not d["error_code"] and d["partitions"] for d in await client.describe_topics([name])):
-            assert time.monotonic() < deadline, "the new topic did not appear in the broker's metadata"
-            await asyncio.sleep(0.1)   # a topic shows in metadata a moment after CreateTopics returns
-    finally:
-        await client.close()
-    return name
-
-
 @pytest.mark.integration
 def test_a_writer_schema_unknown_here_is_found_on_the_schemas_topic_and_an_unknown_fingerprint_named(kafka):
     """A newer tyndau's AppealEvent (one more field, with a default), on a topic of this test's own."""
@@ -176,7 +161,7 @@ def test_a_writer_schema_unknown_here_is_found_on_the_schemas_topic_and_an_unkno
     stranger = b"\xc3\x01" + uuid.uuid4().bytes[:8]
 
     async def run():
-        topic = await create_topic(kafka)
+        topic = await private_topic(kafka, "consumer")
         producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
         await producer.start()
         try:

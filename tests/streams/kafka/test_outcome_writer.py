@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.record.memory_records import MemoryRecords
 
 from streams import settings
 from streams.kafka.outcome_writer import OutcomeWriter
+from tests.support.kafka_topics import private_topic
 
 pytestmark = pytest.mark.integration
 LIMIT = settings.LEDGER_RECORD_BATCH_BYTES
-
-
-async def create_topic(bootstrap: str, partitions: int) -> str:
-    name = f"test.outcome-writer-{uuid.uuid4().hex[:10]}"
-    client = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await client.start()
-    try:
-        await client.create_topics([NewTopic(name, partitions, 1)])
-        deadline = time.monotonic() + 15
-        while not all(not d["error_code"] and d["partitions"] for d in await client.describe_topics([name])):
-            assert time.monotonic() < deadline, "the new topic did not appear in the broker's metadata"
-            await asyncio.sleep(0.1)   # a topic shows in metadata a moment after CreateTopics returns
-    finally:
-        await client.close()
-    return name
 
 
 async def record_batches(bootstrap: str, topic: str, partition: int) -> list[list[tuple]]:
@@ -74,7 +57,7 @@ def test_records_go_to_their_partitions_in_order_with_headers_readable_on_return
     records.append((1, None, b"no key", []))
 
     async def run():
-        topic = await create_topic(kafka, 3)
+        topic = await private_topic(kafka, "outcome-writer", 3)
         writer = OutcomeWriter()
         try:
             await writer.write(topic, records)
@@ -103,7 +86,7 @@ def test_more_than_the_record_batch_limit_is_split_into_several_batches_in_order
     records = big[:5] + [huge] + big[5:] + [(1, b"small", b"s", [])]
 
     async def run():
-        topic = await create_topic(kafka, 2)
+        topic = await private_topic(kafka, "outcome-writer", 2)
         writer = OutcomeWriter()
         try:
             await writer.write(topic, records)

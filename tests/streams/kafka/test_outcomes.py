@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from streams import settings, topics
 from streams.avro import codec
 from streams.kafka.outcomes import Outcome, OutcomeReader, OutcomeWaiter, outcome_of
 from tests.support.appeals import build
+from tests.support.kafka_topics import create_topics
 
 NOW = datetime(2099, 3, 2, 4, tzinfo=timezone.utc)
 
@@ -139,19 +139,6 @@ def test_outcome_of_reads_the_command_id_header_of_an_event_and_decodes_only_whe
                                  "appeal_id": "A-1"}
     duplicate = outcome_of(topics.REJECTED, codec.encode(codec.REJECTION, rejection("c5", "r6", "duplicate_command")))
     assert duplicate.status == "duplicate"
-
-
-async def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
-    client = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await client.start()
-    try:
-        await client.create_topics([NewTopic(name, partitions, 1) for name in names])
-        deadline = time.monotonic() + 15
-        while not all(not d["error_code"] and d["partitions"] for d in await client.describe_topics(names)):
-            assert time.monotonic() < deadline, "the new topic did not appear in the broker's metadata"
-            await asyncio.sleep(0.1)   # a topic shows in metadata a moment after CreateTopics returns
-    finally:
-        await client.close()
 
 
 @pytest.mark.integration

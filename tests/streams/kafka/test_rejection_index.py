@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from datetime import datetime, timezone
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from streams import settings, topics
 from streams.avro import codec
 from streams.kafka.rejection_index import rejected_command_offsets_after
+from tests.support.kafka_topics import create_topics
 
 
 def rejection(source_offset: int, source_partition: int = 0) -> bytes:
@@ -68,16 +67,7 @@ def test_a_record_that_does_not_decode_is_skipped_and_the_reading_stops_at_the_m
     monkeypatch.setattr(topics, "REJECTED", topic)
 
     async def run():
-        client = AIOKafkaAdminClient(bootstrap_servers=kafka)
-        await client.start()
-        try:
-            await client.create_topics([NewTopic(topic, 1, 1)])
-            deadline = time.monotonic() + 15
-            while not all(not d["error_code"] and d["partitions"] for d in await client.describe_topics([topic])):
-                assert time.monotonic() < deadline, "the new topic did not appear in the broker's metadata"
-                await asyncio.sleep(0.1)   # a topic shows in metadata a moment after CreateTopics returns
-        finally:
-            await client.close()
+        await create_topics(kafka, [topic])
         await send(kafka, topic, [(0, rejection(99)),       # before the mark: not read, rejections being in command order
                                   (0, rejection(4)), (0, rejection(10)),   # at or before the mark: the reading stops here
                                   (0, rejection(11)), (0, b"junk"), (0, rejection(12)), (0, None), (0, rejection(13)),

@@ -8,26 +8,11 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from streams.kafka.topic_reader import TopicReader
+from tests.support.kafka_topics import private_topic
 
 pytestmark = pytest.mark.integration
-
-
-async def create_topic(bootstrap: str, partitions: int) -> str:
-    name = f"test.topic-reader-{uuid.uuid4().hex[:10]}"
-    client = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await client.start()
-    try:
-        await client.create_topics([NewTopic(name, partitions, 1)])
-        deadline = time.monotonic() + 15
-        while not all(not d["error_code"] and d["partitions"] for d in await client.describe_topics([name])):
-            assert time.monotonic() < deadline, "the new topic did not appear in the broker's metadata"
-            await asyncio.sleep(0.1)   # a topic shows in metadata a moment after CreateTopics returns
-    finally:
-        await client.close()
-    return name
 
 
 async def produce(bootstrap: str, topic: str, records: list[tuple[int, bytes]]) -> list[tuple[int, int, bytes]]:
@@ -64,7 +49,7 @@ async def markers_written(bootstrap: str, topic: str, ends: dict[int, int]) -> N
 
 def test_reads_exactly_the_records_present_at_entry_from_every_partition(kafka):
     async def run():
-        topic = await create_topic(kafka, 3)
+        topic = await private_topic(kafka, "topic-reader", 3)
         counts = {0: 5, 1: 1, 2: 7}
         present = await produce(kafka, topic, [(p, f"{p}-{i}".encode()) for p in counts for i in range(counts[p])])
         async with TopicReader(kafka, topic, max_records=2) as reader:   # several fetches per partition
@@ -85,7 +70,7 @@ def test_reads_exactly_the_records_present_at_entry_from_every_partition(kafka):
 
 def test_an_empty_topic_ends_at_once(kafka):
     async def run():
-        topic = await create_topic(kafka, 2)
+        topic = await private_topic(kafka, "topic-reader", 2)
         async with TopicReader(kafka, topic) as reader:
             started = time.monotonic()
             got = await read(reader)
@@ -99,7 +84,7 @@ def test_an_empty_topic_ends_at_once(kafka):
 def test_a_commit_marker_at_the_end_does_not_make_it_wait(kafka):
     """A transaction's commit (and an abort's) marker takes the last offset, where no record is to be read."""
     async def run():
-        topic = await create_topic(kafka, 2)
+        topic = await private_topic(kafka, "topic-reader", 2)
         plain = await produce(kafka, topic, [(1, b"plain")])
         producer = AIOKafkaProducer(bootstrap_servers=kafka, transactional_id=f"test-topic-reader-{uuid.uuid4()}")
         await producer.start()
