@@ -32,7 +32,7 @@ app = TyndauApp(
     broker=broker_urls(settings.KAFKA_BOOTSTRAP),
     store="memory://",
     # At-least-once delivery plus a ledger whose state is folded from appeals.events itself
-    # (see streams/ledger.py) gives exactly one event per command, SIGKILL included.
+    # (see streams/agents/ledger.py) gives exactly one event per command, SIGKILL included.
     processing_guarantee="at_least_once",
     topic_partitions=settings.PARTITIONS,
     topic_replication_factor=settings.REPLICATION,

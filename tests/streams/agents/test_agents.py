@@ -1,0 +1,107 @@
+"""register() of streams/agents and streams/http: the Faust app gets exactly the agents, tasks, timer and routes documented."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from streams.settings import ROOT
+
+# Run in a child process: importing the worker modules registers them with the one Faust app.
+PROBE = r"""
+import json, sys, types
+from streams import agents, http
+from streams.app import app
+
+def recording(package):
+    calls, real = [], package.importlib.import_module
+    package.importlib = types.SimpleNamespace(import_module=lambda name: (calls.append(name), real(name))[1])
+    return calls
+
+loaded = lambda names: [n for n in names if n in sys.modules]
+out = {"worker_modules": list(agents.WORKER_MODULES), "view_modules": list(http.VIEW_MODULES),
+       "loaded_before": loaded(agents.WORKER_MODULES + http.VIEW_MODULES)}
+agent_calls, view_calls = recording(agents), recording(http)
+agents.register()
+out["agent_calls"], out["views_after_agents"] = agent_calls, loaded(http.VIEW_MODULES)
+http.register()
+out["view_calls"], out["loaded_after"] = view_calls, loaded(agents.WORKER_MODULES + http.VIEW_MODULES)
+out["agents"] = {name: agent.channel.get_topic_name() for name, agent in app.agents.items()}
+out["tasks"] = {f"{t.__module__}.{t.__qualname__}": getattr(t, "__wrapped__", t).__code__.co_name == "around_timer"
+                for t in app._app_tasks}
+out["routes"] = sorted({(r.method, r.resource.canonical) for r in app.web.web_app.router.routes()})
+print(json.dumps(out))
+"""
+
+
+def registered(**env: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=dict(os.environ, **env), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def worker_app() -> dict:
+    return registered(TYNDAU_DEADLINE_CHECK_SECONDS="30")
+
+
+def test_register_imports_exactly_the_listed_modules(worker_app):
+    assert worker_app["loaded_before"] == []
+    assert worker_app["agent_calls"] == worker_app["worker_modules"] == [
+        "streams.agents.ledger", "streams.agents.deadline_watcher", "streams.agents.projector", "streams.agents.public_feed"]
+    assert worker_app["views_after_agents"] == []        # the stream processing needs no view
+    assert worker_app["view_calls"] == worker_app["view_modules"] == [
+        "streams.http.intake", "streams.http.queries", "streams.http.history", "streams.http.dashboard", "streams.http.admin"]
+    assert worker_app["loaded_after"] == worker_app["worker_modules"] + worker_app["view_modules"]
+
+
+def test_the_app_has_the_ledger_agent_the_tasks_and_the_deadline_timer(worker_app):
+    assert worker_app["agents"] == {"streams.agents.ledger.append_appeal_events": "appeals.commands"}
+    assert worker_app["tasks"] == {
+        "streams.agents.deadline_watcher.watch_deadlines": True,     # a timer
+        "streams.agents.projector.project_events": False,
+        "streams.agents.public_feed.publish_public_feed": False,
+        "streams.http.intake.follow_outcomes": False,
+    }
+
+
+def test_no_deadline_timer_when_its_interval_is_zero():
+    tasks = registered(TYNDAU_DEADLINE_CHECK_SECONDS="0")["tasks"]
+    assert "streams.agents.deadline_watcher.watch_deadlines" not in tasks and "streams.agents.projector.project_events" in tasks
+
+
+_TOKEN = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\b|(?<![\w/.])(/[\w{}./-]*)")
+
+
+def documented_routes(module: str) -> set[tuple[str, str]]:
+    """(method, path) of every route a module's docstring lists, e.g. "GET  /v1/kpis, /v1/trend" or "POST /v1/x, GET /v1/x"."""
+    path = ROOT / (module.replace(".", "/") + ".py")
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    routes, method = set(), None
+    for verb, route in _TOKEN.findall(doc):
+        if verb:
+            method = verb
+        elif method is not None:
+            routes.add((method, route))
+    return routes
+
+
+def shape(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def test_every_route_the_docstrings_list_is_served_and_no_other(worker_app):
+    documented = {(m, shape(p)) for module in worker_app["view_modules"] for m, p in documented_routes(module)}
+    assert {("POST", "/v1/commands"), ("GET", "/v1/kpis"), ("POST", "/v1/query/{}"), ("GET", "/v1/appeals/{}/history"),
+            ("GET", "/"), ("POST", "/v1/admin/rebuild"), ("GET", "/health")} <= documented, sorted(documented)
+    served = {(m, shape(p)) for m, p in worker_app["routes"] if m != "HEAD"}
+    assert served == documented
+    # HEAD is answered wherever GET or POST is.
+    assert {shape(p) for m, p in worker_app["routes"] if m == "HEAD"} == {p for _, p in documented}
