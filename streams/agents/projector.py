@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import time
-
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import CommitFailedError
 
@@ -20,6 +18,7 @@ from projections.writer import ProjectionWriter, RawEvent
 
 from .. import settings, topics
 from ..app import app
+from .rebuild import rebuild
 
 log = logging.getLogger(__name__)
 _writer: ProjectionWriter | None = None
@@ -47,34 +46,7 @@ async def write_until_done(records: list[RawEvent]) -> None:
             delay = min(delay * 2, 30.0)
 
 
-_rebuild: dict = {"state": "idle"}
-_rebuild_requested = False
-
-
-def request_rebuild() -> bool:
-    """Ask the projector to drop the projections and replay appeals.events from offset 0."""
-    global _rebuild_requested
-    if _rebuild_requested or _rebuild.get("state") == "running":
-        return False
-    _rebuild_requested = True
-    _rebuild.clear()
-    _rebuild.update(state="requested")
-    return True
-
-
-def rebuild_status() -> dict:
-    status = dict(_rebuild)
-    if status.get("state") == "running":
-        status["elapsed_s"] = round(time.monotonic() - status.pop("_started"), 3)
-    else:
-        status.pop("_started", None)
-    status.pop("_ends", None)
-    status.pop("_starts", None)
-    return status
-
-
 async def _start_rebuild(consumer: AIOKafkaConsumer) -> None:
-    global _rebuild_requested
     partitions = sorted(consumer.assignment())
     ends = await consumer.end_offsets(partitions)
     starts = await consumer.beginning_offsets(partitions)
@@ -82,24 +54,14 @@ async def _start_rebuild(consumer: AIOKafkaConsumer) -> None:
     writer().cache.clear()
     for tp in partitions:
         consumer.seek(tp, starts[tp])
-    _rebuild.update(state="running", events_total=sum(ends[tp] - starts[tp] for tp in partitions), events_done=0,
-                    _ends=ends, _starts=starts, _started=time.monotonic(),
-                    started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    _rebuild_requested = False
-    log.warning("rebuilding the projections from offset 0: %d events to replay", _rebuild["events_total"])
+    rebuild.start(starts, ends)
+    log.warning("rebuilding the projections from offset 0: %d events to replay", rebuild.events_total)
 
 
 async def _track_rebuild(consumer: AIOKafkaConsumer) -> None:
-    ends, starts = _rebuild["_ends"], _rebuild["_starts"]
-    done = 0
-    for tp, end in ends.items():
-        done += min(await consumer.position(tp), end) - starts[tp]
-    _rebuild["events_done"] = done
-    if done >= _rebuild["events_total"]:
-        elapsed = time.monotonic() - _rebuild.pop("_started")
-        _rebuild.update(state="done", elapsed_s=round(elapsed, 3),
-                        events_per_s=round(_rebuild["events_total"] / elapsed, 1) if elapsed else None)
-        log.warning("rebuild done: %d events in %.1fs", _rebuild["events_total"], elapsed)
+    rebuild.progress({tp: await consumer.position(tp) for tp in rebuild.ends})
+    if rebuild.state == "done":
+        log.warning("rebuild done: %d events in %.1fs", rebuild.events_total, rebuild.elapsed_s)
 
 
 @app.task
@@ -112,13 +74,13 @@ async def project_events() -> None:
     await consumer.start()
     try:
         while True:
-            if _rebuild_requested and consumer.assignment():
+            if rebuild.requested and consumer.assignment():
                 await _start_rebuild(consumer)
             batches = await consumer.getmany(timeout_ms=int(settings.PROJECTOR_BATCH_SECONDS * 1000),
                                              max_records=settings.PROJECTOR_BATCH)
             records = [RawEvent(tp.topic, tp.partition, m.offset, m.value, m.key) for tp, ms in batches.items() for m in ms]
             if not records:
-                if _rebuild.get("state") == "running":
+                if rebuild.state == "running":
                     await _track_rebuild(consumer)
                 continue
             await write_until_done(records)
@@ -128,7 +90,7 @@ async def project_events() -> None:
                 # The group rebalanced under us: the new owner replays from the last commit,
                 # which the projection absorbs.
                 log.warning("projector commit failed after a rebalance; the batch will be replayed")
-            if _rebuild.get("state") == "running":
+            if rebuild.state == "running":
                 await _track_rebuild(consumer)
     finally:
         await consumer.stop()

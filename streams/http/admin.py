@@ -11,7 +11,7 @@ from __future__ import annotations
 from faust.web import Request, Response
 
 from .. import settings
-from ..agents.projector import rebuild_status, request_rebuild
+from ..agents.rebuild import rebuild_status, request_rebuild
 from ..app import app
 from ..contracts.openapi import openapi_document
 from .base import JsonView

@@ -1,4 +1,4 @@
-"""The projector (streams/agents/projector.py): its rebuild state machine, and a failed write retried until it lands."""
+"""The projector (streams/agents/projector.py): a failed write is retried until it lands, never skipped."""
 
 from __future__ import annotations
 
@@ -18,57 +18,6 @@ from streams.agents.judge import judge
 from tests.support.messages import FILING, command_message
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def rebuild():
-    """The module's rebuild state, idle for the test and put back as it was afterwards."""
-    saved, requested = dict(projector._rebuild), projector._rebuild_requested
-    projector._rebuild.clear()
-    projector._rebuild.update(state="idle")
-    projector._rebuild_requested = False
-    yield projector._rebuild
-    projector._rebuild.clear()
-    projector._rebuild.update(saved)
-    projector._rebuild_requested = requested
-
-
-def running(started_ago: float) -> dict:
-    """The state as _start_rebuild leaves it."""
-    return dict(state="running", events_total=10, events_done=3, _ends={"p0": 7, "p1": 3}, _starts={"p0": 0, "p1": 0},
-                _started=time.monotonic() - started_ago, started_at="2031-02-01T12:00:00Z")
-
-
-def test_a_rebuild_is_requested_once_until_it_starts(rebuild):
-    assert projector.rebuild_status() == {"state": "idle"}
-    assert projector.request_rebuild() is True
-    assert projector.rebuild_status() == {"state": "requested"} and projector._rebuild_requested is True
-    assert projector.request_rebuild() is False
-    assert projector.rebuild_status() == {"state": "requested"} and projector._rebuild_requested is True
-
-
-def test_no_second_rebuild_while_one_runs_and_its_status_shows_the_time_elapsed(rebuild):
-    rebuild.update(running(started_ago=2.0))
-    assert projector.request_rebuild() is False and projector._rebuild_requested is False
-    first = projector.rebuild_status()
-    assert set(first) == {"state", "events_total", "events_done", "started_at", "elapsed_s"}
-    assert first["state"] == "running" and (first["events_total"], first["events_done"]) == (10, 3)
-    assert 2.0 <= first["elapsed_s"] < 10.0
-    time.sleep(0.05)
-    second = projector.rebuild_status()      # reading the status does not consume the start time
-    assert second["elapsed_s"] >= first["elapsed_s"] + 0.04
-    assert {"_started", "_ends", "_starts"} <= set(rebuild)
-
-
-def test_a_finished_rebuild_hides_its_internals_and_a_new_one_starts_afresh(rebuild):
-    rebuild.update(running(started_ago=1.0))
-    rebuild.pop("_started")
-    rebuild.update(state="done", events_done=10, elapsed_s=1.0, events_per_s=10.0)
-    assert projector.rebuild_status() == {"state": "done", "events_total": 10, "events_done": 10, "elapsed_s": 1.0,
-                                          "events_per_s": 10.0, "started_at": "2031-02-01T12:00:00Z"}
-    assert projector.request_rebuild() is True
-    assert projector.rebuild_status() == {"state": "requested"} and rebuild == {"state": "requested"}
-    assert projector.request_rebuild() is False
 
 
 def ledger_events(appeal_id: str) -> list[bytes]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
 from streams import http
+from streams.settings import ROOT
 
 pytestmark = pytest.mark.integration
 ROUTE = re.compile(r"^\s+(GET|POST)\s+(/\S*)", re.MULTILINE)
@@ -54,3 +57,21 @@ def test_each_documented_route_is_answered_by_a_view(worker, method, path):
     else:
         assert content_type.startswith("application/json"), (status, body[:200])
         json.loads(body)
+
+
+VIEWS_ONLY = r"""
+import json
+from streams import http
+from streams.settings import ROOT
+from streams.app import app
+http.register()
+print(json.dumps({"agents": sorted(app.agents), "tasks": sorted(f"{t.__module__}.{t.__qualname__}" for t in app._app_tasks)}))
+"""
+
+
+def test_registering_the_views_starts_no_stream_processing_but_the_intake_s_outcome_follower():
+    """The views import what they read (the rebuild's state, the log reader), never an agent module."""
+    done = subprocess.run([sys.executable, "-c", VIEWS_ONLY], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    registered = json.loads(done.stdout.splitlines()[-1])
+    assert registered == {"agents": [], "tasks": ["streams.http.intake.follow_outcomes"]}
