@@ -100,7 +100,7 @@ async def ledger_progress(bootstrap: str) -> tuple[int, int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     await admin.start()
     try:
-        committed = await admin.list_consumer_group_offsets(settings.APP_ID)
+        committed = await admin.list_consumer_group_offsets(topics.LEDGER_GROUP)
     finally:
         await admin.close()
     async with TopicReader(bootstrap, topics.COMMANDS) as reader:
@@ -116,9 +116,9 @@ async def outcomes(bootstrap: str) -> tuple[Counter, Counter, Counter]:
         async for _, records in reader.batches():
             for r in records:
                 headers = dict(r.headers)
-                partition, offset = (int(x) for x in headers["tyndau-command"].split(b":"))
+                partition, offset = (int(x) for x in headers[topics.SOURCE_HEADER].split(b":"))
                 per_command[(partition, offset)] += 1
-                per_command_id[(r.key, headers["tyndau-command-id"])] += 1   # command ids are unique per appeal
+                per_command_id[(r.key, headers[topics.COMMAND_ID_HEADER])] += 1   # command ids are unique per appeal
     async with TopicReader(bootstrap, topics.REJECTED) as reader:
         async for _, records in reader.batches():
             for r in records:

@@ -179,6 +179,7 @@ def audit_appeals(worker, tmp_path_factory) -> Workload:
             except urllib.error.HTTPError:
                 pass
         time.sleep(0.2)
+    assert not waiting, f"{len(waiting)} appeals not fully in the projection after 120 s, e.g. {next(iter(waiting))}"
     return work
 
 

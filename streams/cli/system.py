@@ -106,7 +106,8 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
-    from ..kafka.admin import ensure_topics, topic_specs
+    from ..kafka.admin import ensure_topics
+    from ..topics import topic_specs
 
     ensure_topics()
     for spec in topic_specs():

@@ -29,6 +29,8 @@ def fetch_ranking(args: argparse.Namespace) -> list[dict]:
     if not direct:
         try:
             return call_worker(args.api, "/v1/ranking" + query_string(query), timeout=60)
+        except SystemExit as error:   # the worker's answer to a bad request, named as this command's
+            raise SystemExit(f"tyndau ranking: {error}") from None
         except NoWorker:
             print(f"no worker answers at {args.api}; reading {settings.CLICKHOUSE_DSN} directly", file=sys.stderr)
     from projections.ranking import ranking
@@ -98,7 +100,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rank.set_defaults(func=cmd_ranking)
 
     tail = sub.add_parser("tail", help="print a topic's events live (an example consumer)",
-                          description="Follow a tyndau topic with the consumer helper (streams/consumer.py) and print each "
+                          description="Follow a tyndau topic with the consumer helper (streams/clients/consumer.py) and print each "
                                       "decoded record; Ctrl-C stops.")
     tail.add_argument("--topic", default=topics.PUBLIC,
                       choices=[topics.PUBLIC, topics.EVENTS, topics.REJECTED])

@@ -7,8 +7,6 @@ from typing import Any
 from ..domain import bounds
 from ..domain.commands import CITIZEN_FIELDS, COMMAND_FIELDS, COMMON_FIELDS, Field
 
-MAX_WAIT_SECONDS = 60.0   # the longest a caller of POST /v1/commands is kept waiting for an outcome
-
 _JSON_TYPES = {"string": {"type": "string"}, "datetime": {"type": "string", "format": "date-time"},
                "date": {"type": "string", "format": "date"}, "boolean": {"type": "boolean"},
                "integer": {"type": "integer"}, "object": {"type": "object"}}
@@ -57,7 +55,7 @@ def openapi_document() -> dict[str, Any]:
         "request_id": {"type": "string", "description": "On a 500: quote it when reporting the failure"}}}
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     wait = {"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "default": 10},
-            "description": f"Seconds to wait for the outcome (at most {MAX_WAIT_SECONDS:g} are waited); 0 returns at once with status pending"}
+            "description": f"Seconds to wait for the outcome (at most {bounds.MAX_WAIT_SECONDS:g} are waited); 0 returns at once with status pending"}
     responses = {"201": {"description": "Appended: the event", **outcome},
                  "200": {"description": "Already appended earlier (duplicate command id)", **outcome},
                  "202": {"description": "Sent; the outcome was not known within `wait`", **outcome},

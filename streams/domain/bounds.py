@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 MAX_COMMAND_BYTES = 64 * 1024       # a whole command message (HTTP answers 413, the ledger `too_large`)
+MAX_WAIT_SECONDS = 60.0             # the longest POST /v1/commands keeps a caller waiting for the outcome
 COMMAND_PREFIX_BYTES = 1024         # what a `too_large` rejection keeps of the command
 MAX_ID_CHARS = 128                  # ids (command_id, appeal_id, body, actor id) and codes (region, category, …)
 MAX_NAME_CHARS = 256                # the citizen's name and contact

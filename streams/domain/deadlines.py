@@ -45,6 +45,3 @@ def deadline_commands(state: AppealState, now: datetime, escalate_after_working_
             and working_days_between(state.due_on, today) >= escalate_after_working_days):
         return [dict(base, type="escalate", command_id=escalation_command_id(state), reason="overdue", by="system")]
     return []
-
-
-

@@ -16,7 +16,6 @@ from faust.web import Request, Response, View
 from .. import topics
 from ..agents.channels import commands_topic
 from ..app import app
-from ..contracts.openapi import MAX_WAIT_SECONDS
 from ..domain import bounds
 from ..domain.commands import COMMAND_FIELDS
 from ..kafka.outcomes import OutcomeReader, OutcomeWaiter
@@ -40,7 +39,7 @@ async def submit(view: View, request: Request, forced_type: str | None = None) -
     """A command goes to the ledger once it is a JSON object of at most 64 KB: the ledger judges
     its fields and answers with the event or the rejection. What is not a JSON object never
     reaches Kafka (400, 413, 415)."""
-    wait = query_seconds(request, "wait", 10.0, MAX_WAIT_SECONDS)
+    wait = query_seconds(request, "wait", 10.0, bounds.MAX_WAIT_SECONDS)
     body = await read_body(request)
     command = parse_json(body)
     if not isinstance(command, dict):

@@ -21,6 +21,7 @@ from ..domain import bounds
 from ..domain.regions import REGIONS
 from .base import ClientError, JsonView, parse_json, query_date, query_int, read_body
 
+
 def _dates(request: Request) -> dict[str, Any]:
     return {name: query_date(request, name) for name in ("from", "to", "today")}
 

@@ -37,5 +37,3 @@ def test_state_as_of_a_moment_is_the_fold_up_to_then(worker, audit_appeals):
     assert document["state"]["sequence"] == 1 and document["state"]["status"] == "open"
     early = worker.tool("history", appeal_id, "--as-of", "2000-01-01T00:00:00+06:00", "--format", "json")
     assert json.loads(early.stdout)["state"] is None
-
-

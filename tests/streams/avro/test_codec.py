@@ -70,5 +70,3 @@ def test_garbage_and_unknown_writers_are_refused_by_name():
         codec.decode(b'{"json": true}')
     with pytest.raises(codec.DecodeError, match="unknown writer schema fingerprint 0000000000000000"):
         codec.decode(b"\xc3\x01" + b"\x00" * 8 + b"\x02")
-
-

@@ -29,5 +29,3 @@ def test_an_incompatible_change_fails_with_the_schema_and_the_reason(tmp_path):
 
     path.write_text(json.dumps(dict(schema, fields=schema["fields"][:-1] + [{"name": "channel", "type": "string", "default": "web"}])))
     assert incompatibilities(changed) == [], "a field with a default is a compatible change"
-
-

@@ -18,7 +18,6 @@ from streams.settings import ROOT
 pytestmark = pytest.mark.integration
 
 
-
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

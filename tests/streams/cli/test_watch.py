@@ -1,21 +1,171 @@
-"""`tyndau tail` (and ranking, in tests/projections): live records of a topic, filtered by region."""
+"""`tyndau ranking` and `tail` (streams/cli/watch.py): the ranking from the worker or ClickHouse, live records of a topic."""
 
 from __future__ import annotations
 
 import json
+import os
+import statistics
 import subprocess
 import sys
 import time
 import uuid
+from datetime import date, datetime, timedelta
 
+import holidays
 import pytest
 
 from streams.settings import ROOT
 from tests.support.workload import VALID_IINS
 
-pytestmark = pytest.mark.integration
+KZ = holidays.country_holidays("KZ")
+PERIOD = ["--from", "2045-01-01", "--to", "2045-12-31", "--today", "2046-01-01"]
+HEADERS = ["key", "filed", "answered", "resp %", "on time %", "rated", "dissat %", "escal", "escal %", "overdue", "median wd"]
 
 
+def working_days(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` on the `holidays` calendar (DOMAIN.md)."""
+    return sum(KZ.is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
+
+
+def due(received: date) -> date:
+    """APPC art. 76: the answer is due on the 15th working day after receipt."""
+    day = received
+    while working_days(received, day) < 15:
+        day += timedelta(days=1)
+    return day
+
+
+def day(at: str) -> date:
+    return datetime.fromisoformat(at).date()
+
+
+@pytest.fixture(scope="module")
+def bodies(worker) -> dict[str, dict]:
+    """Appeals of two bodies of this module's own (regions 75 and 71), filed in and around 2045, some answered;
+    the ranking row each body must get, worked out here without the domain code; once the projection shows them."""
+    tag = uuid.uuid4().hex[:8]
+    a, b = f"rank-{tag}-almaty", f"rank-{tag}-astana"
+    n = iter(range(1, 100))
+
+    def send(kind: str, appeal_id: str, at: str, **fields) -> None:
+        status, outcome = worker.post("/v1/commands?wait=10", {"type": kind, "command_id": f"{appeal_id}-{next(n)}",
+                                                              "appeal_id": appeal_id, "at": at, **fields})
+        assert status == 201, outcome
+
+    def file(appeal_id: str, at: str, region: str, body: str) -> None:
+        send("file", appeal_id, at, region=region, body=body, category="roads", channel="eotinish",
+             citizen={"iin": "900101301233", "name": "Aida"}, text="pothole")
+
+    # Received on the last day of 2044 and the first day of 2046 (local time): outside the period.
+    file(f"{a}-before", "2044-12-31T23:30:00+05:00", "75", a)
+    file(f"{a}-after", "2046-01-01T00:10:00+05:00", "75", a)
+    # Body a: three appeals in 2045, two answered (one on time, one late), one answer rated dissatisfied.
+    file(f"{a}-1", "2045-01-01T00:30:00+05:00", "75", a)
+    file(f"{a}-2", "2045-03-01T09:15:00+05:00", "75", a)
+    send("answer", f"{a}-2", "2045-03-06T10:00:00+05:00", outcome="resolved", text="done")
+    send("rate", f"{a}-2", "2045-03-07T10:00:00+05:00", satisfied=False, score=2)
+    file(f"{a}-3", "2045-06-10T10:00:00+05:00", "75", a)
+    send("answer", f"{a}-3", "2045-08-01T10:00:00+05:00", outcome="refused", text="no")
+    # Body b: two appeals in 2045, none answered, one escalated.
+    file(f"{b}-1", "2045-04-02T12:00:00+05:00", "71", b)
+    send("escalate", f"{b}-1", "2045-05-02T12:00:00+05:00", reason="citizen_request", by="citizen")
+    file(f"{b}-2", "2045-12-31T23:50:00+05:00", "71", b)
+
+    assert due(date(2045, 3, 1)) >= date(2045, 3, 6) and due(date(2045, 6, 10)) < date(2045, 8, 1)   # on time, late
+    today = date(2046, 1, 1)
+    # Overdue on --today: unanswered with the due day before it (b-2's term runs into 2046).
+    overdue_a = sum(due(d) < today for d in (date(2045, 1, 1),))
+    overdue_b = sum(due(d) < today for d in (date(2045, 4, 2), date(2045, 12, 31)))
+    assert (overdue_a, overdue_b) == (1, 1)
+    days = [working_days(day("2045-03-01T09:15:00+05:00"), day("2045-03-06T10:00:00+05:00")),
+            working_days(date(2045, 6, 10), date(2045, 8, 1))]
+    expected = {
+        a: {"key": a, "filed": 3, "answered": 2, "response_rate": 2 / 3, "on_time_rate": 0.5, "rated": 1,
+            "dissatisfied_share": 1.0, "escalated": 0, "escalation_share": 0.0, "overdue": overdue_a,
+            "median_response_working_days": statistics.median(days)},
+        b: {"key": b, "filed": 2, "answered": 0, "response_rate": 0.0, "on_time_rate": None, "rated": 0,
+            "dissatisfied_share": None, "escalated": 1, "escalation_share": 0.5, "overdue": overdue_b,
+            "median_response_working_days": None},
+    }
+    query = "/v1/ranking?by=body&from=2045-01-01&to=2045-12-31&today=2046-01-01"
+    deadline = time.monotonic() + 60
+    while True:
+        rows = {r["key"]: r for r in worker.get(query) if r["key"] in expected}
+        if all(rows.get(k, {}).get(f) == e[f] for k, e in expected.items() for f in ("filed", "answered", "rated", "escalated")):
+            return expected
+        assert time.monotonic() < deadline, f"the projection did not show the appeals within 60 s: {rows}"
+        time.sleep(0.2)
+
+
+def close(row: dict, expected: dict) -> bool:
+    return set(row) == set(expected) and all(
+        row[k] == pytest.approx(v) if isinstance(v, float) else row[k] == v for k, v in expected.items())
+
+
+@pytest.mark.integration
+def test_ranking_json_counts_exactly_the_appeals_received_in_the_period(worker, bodies):
+    done = worker.tool("ranking", "--by", "body", "--format", "json", *PERIOD)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    mine = [r for r in rows if r["key"] in bodies]
+    assert [r["key"] for r in mine] == list(bodies)    # a answers more: it ranks above b
+    for row in mine:
+        assert close(row, bodies[row["key"]]), (row, bodies[row["key"]])
+    # Ordered by response rate, then on-time rate (missing last), then key.
+    rates = [r["response_rate"] for r in rows]
+    assert rates == sorted(rates, reverse=True)
+
+
+@pytest.mark.integration
+def test_ranking_period_bounds_are_days_of_receipt(worker, bodies):
+    a = next(iter(bodies))
+    def filed(first: str, last: str) -> list[int]:
+        done = worker.tool("ranking", "--by", "body", "--format", "json", "--from", first, "--to", last)
+        assert done.returncode == 0, done.stderr
+        return [r["filed"] for r in json.loads(done.stdout) if r["key"] == a]
+
+    assert filed("2044-12-31", "2046-01-01") == [5]
+    assert filed("2045-01-01", "2045-01-01") == [1]
+    assert filed("2044-12-31", "2044-12-31") == filed("2046-01-01", "2046-01-01") == [1]
+    assert filed("2044-01-01", "2044-12-30") == []
+
+
+@pytest.mark.integration
+def test_ranking_table_prints_the_header_row_and_each_body(worker, bodies):
+    done = worker.tool("ranking", "--by", "body", "--format", "table", *PERIOD)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [cell.strip() for cell in lines[0].split("  ") if cell.strip()] == HEADERS
+    cells = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    a, b = bodies
+    median = f"{bodies[a]['median_response_working_days']:.1f}"
+    assert cells[a] == ["3", "2", "66.7", "50.0", "1", "100.0", "0", "0.0", "1", median]
+    assert cells[b] == ["2", "0", "0.0", "—", "0", "—", "1", "50.0", "1", "—"]
+    assert len({len(line) for line in lines}) == 1     # aligned columns
+
+
+@pytest.mark.integration
+def test_ranking_with_a_bad_date_gets_the_workers_400(worker):
+    done = worker.tool("ranking", "--from", "2045-13-01")
+    assert done.returncode != 0 and done.stdout == ""
+    assert "tyndau ranking: the worker answered 400: from must be a date YYYY-MM-DD" in done.stderr
+
+
+@pytest.mark.parametrize("option, value", [("--from", "2045-13-01"), ("--from", "1969-12-31"), ("--to", "tomorrow"),
+                                           ("--today", "2150-01-01")])
+def test_ranking_direct_refuses_a_bad_date_before_opening_clickhouse(tmp_path, option, value):
+    folder = tmp_path / "chdb"
+    env = dict(os.environ, TYNDAU_CLICKHOUSE=f"chdb://{folder}", TYNDAU_DATA_DIR=str(tmp_path / "data"))
+    done = subprocess.run([sys.executable, "-m", "streams.cli", "ranking", "--direct", option, value], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (f"tyndau ranking: {option} must be a date YYYY-MM-DD between 1970-01-01 and 2149-12-31; got '{value}'"
+            in done.stderr), done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not folder.exists(), "ClickHouse was opened before the dates were checked"
+
+
+@pytest.mark.integration
 def test_tail_prints_live_events_of_one_region(worker, kafka):
     tail = subprocess.Popen([sys.executable, "-m", "streams.cli", "tail", "--topic", "appeals.public", "--region", "47",
                              "--limit", "1", "--format", "json"], env=worker.env, cwd=ROOT, stdout=subprocess.PIPE, text=True)

@@ -36,9 +36,11 @@ def test_names_commands_and_records_are_each_used_once():
     for column in ("name", "command", "record"):
         values = [getattr(e, column) for e in EVENTS]
         assert len(set(values)) == len(values), column
-    assert EVENT_TYPES == tuple(e.name for e in EVENTS)
-    assert all(BY_NAME[e.name] is e for e in EVENTS) and len(BY_NAME) == len(EVENTS)
-    assert EVENT_OF_COMMAND == {e.command: e.name for e in EVENTS}
+    assert EVENT_TYPES == ("filed", "routed", "extended", "answered", "escalated", "rated", "withdrawn", "reopened", "overdue")
+    assert BY_NAME["extended"].record == "DeadlineExtended" and BY_NAME["filed"].command == "file"
+    assert EVENT_OF_COMMAND == {"file": "filed", "route": "routed", "extend": "extended", "answer": "answered",
+                                "escalate": "escalated", "rate": "rated", "withdraw": "withdrawn", "reopen": "reopened",
+                                "overdue": "overdue"}
 
 
 def test_the_payload_union_is_the_list_in_its_order():
