@@ -1,8 +1,9 @@
 """What a worker runs, all on the one Faust app (streams/app.py).
 
 Importing a module registers its agents, tasks and timers with the app; `register()` imports
-exactly the ones in WORKER_MODULES, so this list is the whole of a worker's stream processing.
-The HTTP views are registered by streams/http (see streams/http/__init__.py).
+exactly the ones in WORKER_MODULES, so this list is the whole of a worker's stream processing
+but one task: the outcome follower of streams/http/intake.py, which the intake's callers need
+and which streams/http registers with the views (see streams/http/__init__.py).
 """
 
 from __future__ import annotations

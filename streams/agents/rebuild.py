@@ -14,7 +14,10 @@ class Rebuild:
     """idle → requested → running → done; a request is refused while one is requested or running."""
 
     def __init__(self) -> None:
-        self.state = "idle"
+        self._reset("idle")
+
+    def _reset(self, state: str) -> None:
+        self.state = state
         self.events_total = self.events_done = 0
         self.started_at: str | None = None
         self.ends: dict[Any, int] = {}
@@ -26,8 +29,7 @@ class Rebuild:
         """Ask for a rebuild; False when one is already requested or running."""
         if self.state in ("requested", "running"):
             return False
-        self.__init__()
-        self.state = "requested"
+        self._reset("requested")
         return True
 
     @property
