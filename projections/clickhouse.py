@@ -56,6 +56,8 @@ def redact(dsn: str) -> str:
     """The DSN without its credentials: the user and password (up to the last '@' before the host,
     as the driver reads it) and the query string (the driver takes access_token and others from it)."""
     parts = urllib.parse.urlsplit(dsn)
+    if "@" not in parts.netloc and not parts.query:   # not a URL with credentials: at most a stray user:password@
+        return "***@" + dsn.rsplit("@", 1)[1] if "@" in dsn else dsn
     netloc = "***@" + parts.netloc.rsplit("@", 1)[1] if "@" in parts.netloc else parts.netloc
     return f"{parts.scheme}://{netloc}{parts.path}" + ("?***" if parts.query else "")
 
