@@ -271,6 +271,8 @@ def test_parameters_that_pass_the_check_are_accepted_by_the_engine(db, data):
     ("https://reader:pa:ss@10.0.0.5:8443", "https://***@10.0.0.5:8443"),
     ("http://ch.example:8123/tyndau", "http://ch.example:8123/tyndau"),
     ("chdb:///var/lib/tyndau/clickhouse", "chdb:///var/lib/tyndau/clickhouse"),
+    ("user:secret@ch.example:8123", "***@ch.example:8123"),   # no scheme: still no password shown
+    ("not a dsn", "not a dsn"),
 ])
 def test_redact_hides_the_credentials(dsn, shown):
     assert redact(dsn) == shown
