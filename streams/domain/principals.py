@@ -1,0 +1,77 @@
+"""Principals and their rights: which role may send which command, on which appeals, and who the event names.
+
+One table (COMMANDS_OF) decides what a role may send; `authorize` adds what the appeal's state
+decides (a body acts only on appeals assigned to one of its bodies, the centre only on appeals
+escalated to it). Both are pure: the ledger calls them with the principal its assertion names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .appeal import ESCALATED, AppealState
+from .bounds import shown
+from .commands import COMMAND_FIELDS, Command, CommandError
+
+ROLES = ("gateway", "body", "centre", "importer", "monitor", "auditor", "operator", "admin", "system")
+
+# Role -> the commands it may send. Roles that only read (monitor, auditor, operator) or administer
+# (admin) send none.
+COMMANDS_OF: dict[str, tuple[str, ...]] = {
+    "gateway": ("file", "withdraw", "rate", "escalate"),   # an intake channel, on behalf of citizens
+    "body": ("route", "extend", "answer", "reopen"),       # staff of the bodies its credential names
+    "centre": ("route", "answer"),                         # appeals escalated to the centre, any region
+    "importer": tuple(COMMAND_FIELDS),                     # history moved in from another system
+    "system": ("overdue", "escalate"),                     # the deadline watcher
+    "monitor": (),
+    "auditor": (),
+    "operator": (),
+    "admin": (),
+}
+
+# Who an escalation is by, for the roles that may escalate in their own name.
+ESCALATION_BY_ROLE = {"gateway": "citizen", "system": "system"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: `name` is its credential's subject; `bodies` and `regions` its scope."""
+    name: str
+    role: str
+    bodies: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role, "bodies": list(self.bodies), "regions": list(self.regions)}
+
+
+def may_send(role: str, command_type: str) -> bool:
+    return command_type in COMMANDS_OF.get(role, ())
+
+
+def authorize(principal: Principal, command: Command, state: AppealState | None) -> None:
+    """None when `principal` may send `command` to the appeal in `state`; CommandError `forbidden` saying why."""
+    role = principal.role
+    if not may_send(role, command.type):
+        allowed = ", ".join(COMMANDS_OF.get(role, ())) or "no commands"
+        raise CommandError("forbidden", f"a {shown(role)} principal may send {allowed}, not {command.type}")
+    if state is None:
+        return   # `unknown_appeal` (or the filing itself) is for the state machine to say
+    if role == "body" and state.body not in principal.bodies:
+        raise CommandError("forbidden", f"appeal {shown(command.appeal_id)} is assigned to {shown(state.body)}, which is not "
+                                        f"among {principal.name}'s bodies")
+    if role == "centre" and state.status != ESCALATED:
+        raise CommandError("forbidden", f"the centre acts on appeals escalated to it; {shown(command.appeal_id)} is "
+                                        f"{state.status}")
+    by = ESCALATION_BY_ROLE.get(role)
+    if command.type == "escalate" and by is not None and command.data.get("by") != by:
+        raise CommandError("forbidden", f"a {role} principal escalates by {by}, not by {shown(command.data.get('by'))}")
+
+
+def actor_of(principal: Principal, command: Command) -> tuple[str, str] | None:
+    """The (role, id) the event names: the principal itself, never what the command says of itself,
+    except for an importer, which carries over the actor written in the history it moves."""
+    if principal.role == "importer":
+        return command.actor
+    return principal.role, principal.name

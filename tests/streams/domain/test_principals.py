@@ -1,0 +1,105 @@
+"""Who may send what (streams/domain/principals.py): every role × command cell, and the scope rules of bodies and the centre."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from streams.domain.commands import COMMAND_FIELDS, CommandError, parse_command
+from streams.domain.principals import COMMANDS_OF, ROLES, Principal, actor_of, authorize, may_send
+from tests.support.appeals import FIELDS, FILED_AT, PATHS, build, command
+
+# The issue's list, written out: the cells the table must allow; every other cell is refused.
+ALLOWED = {
+    ("gateway", "file"), ("gateway", "withdraw"), ("gateway", "rate"), ("gateway", "escalate"),
+    ("body", "route"), ("body", "extend"), ("body", "answer"), ("body", "reopen"),
+    ("centre", "route"), ("centre", "answer"),
+    ("system", "overdue"), ("system", "escalate"),
+} | {("importer", kind) for kind in COMMAND_FIELDS}
+
+PRINCIPALS = {
+    "gateway": Principal("e-otinish", "gateway"),
+    "body": Principal("almaty-clerk", "body", bodies=("almaty-akimat",)),
+    "centre": Principal("pa-desk", "centre"),
+    "importer": Principal("legacy-import", "importer"),
+    "system": Principal("tyndau", "system"),
+    "monitor": Principal("pa-monitor", "monitor", regions=("75",)),
+    "auditor": Principal("court-7", "auditor"),
+    "operator": Principal("ops", "operator"),
+    "admin": Principal("root", "admin"),
+}
+# The state each command is tried on: one where the state machine would accept it.
+STATE_FOR = {"file": "none", "route": "open", "extend": "open", "answer": "open", "escalate": "answered",
+             "rate": "answered", "withdraw": "open", "reopen": "answered", "overdue": "open"}
+
+
+def parsed(kind: str, **changes):
+    fields = dict(FIELDS[kind])
+    if kind == "escalate":
+        fields["by"] = "citizen"
+    fields.update(changes)
+    return parse_command(command(kind, 9, FILED_AT + timedelta(days=40), **fields))
+
+
+def test_the_table_names_every_role_and_only_known_commands():
+    assert set(COMMANDS_OF) == set(ROLES) == set(PRINCIPALS)
+    assert all(set(kinds) <= set(COMMAND_FIELDS) for kinds in COMMANDS_OF.values())
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("kind", list(COMMAND_FIELDS))
+def test_each_role_and_command_is_allowed_or_refused(role, kind):
+    principal = PRINCIPALS[role]
+    state, _ = build(PATHS[STATE_FOR[kind]])
+    if role == "centre" and kind in ("route", "answer"):
+        state, _ = build(PATHS["escalated"])
+    changes = {"by": "system", "reason": "overdue"} if (role, kind) == ("system", "escalate") else {}
+    assert may_send(role, kind) is ((role, kind) in ALLOWED)
+    if (role, kind) in ALLOWED:
+        authorize(principal, parsed(kind, **changes), state)
+    else:
+        with pytest.raises(CommandError) as refused:
+            authorize(principal, parsed(kind, **changes), state)
+        assert refused.value.reason == "forbidden" and kind in refused.value.detail
+
+
+def test_a_body_acts_only_on_appeals_assigned_to_one_of_its_bodies():
+    state, _ = build(PATHS["open"])        # assigned to almaty-akimat
+    authorize(Principal("clerk", "body", bodies=("astana-akimat", "almaty-akimat")), parsed("answer"), state)
+    with pytest.raises(CommandError) as refused:
+        authorize(Principal("clerk", "body", bodies=("astana-akimat",)), parsed("answer"), state)
+    assert refused.value.reason == "forbidden" and "almaty-akimat" in refused.value.detail
+    with pytest.raises(CommandError):
+        authorize(Principal("clerk", "body"), parsed("route"), state)    # a body credential with no bodies acts on none
+
+
+def test_the_centre_acts_only_on_escalated_appeals_in_any_region():
+    escalated, _ = build(PATHS["escalated"])
+    authorize(PRINCIPALS["centre"], parsed("answer"), escalated)
+    open_state, _ = build(PATHS["open"])
+    with pytest.raises(CommandError) as refused:
+        authorize(PRINCIPALS["centre"], parsed("answer"), open_state)
+    assert refused.value.reason == "forbidden" and "escalated" in refused.value.detail
+
+
+@pytest.mark.parametrize("role, by, allowed", [("gateway", "citizen", True), ("gateway", "system", False),
+                                               ("gateway", "monitor", False), ("system", "system", True),
+                                               ("system", "citizen", False), ("importer", "monitor", True)])
+def test_an_escalation_is_by_whom_the_principal_is(role, by, allowed):
+    state, _ = build(PATHS["answered"])
+    escalation = parsed("escalate", by=by)
+    if allowed:
+        authorize(PRINCIPALS[role], escalation, state)
+    else:
+        with pytest.raises(CommandError, match="escalates by"):
+            authorize(PRINCIPALS[role], escalation, state)
+
+
+def test_the_event_names_the_principal_not_what_the_command_says():
+    claimed = parsed("answer", actor={"role": "centre", "id": "someone-else"})
+    assert actor_of(PRINCIPALS["body"], claimed) == ("body", "almaty-clerk")
+    assert actor_of(PRINCIPALS["gateway"], parsed("file")) == ("gateway", "e-otinish")
+    # An importer carries over the actor the moved history names (and none when it names none).
+    assert actor_of(PRINCIPALS["importer"], claimed) == ("centre", "someone-else")
+    assert actor_of(PRINCIPALS["importer"], parsed("answer")) is None
