@@ -58,6 +58,9 @@ APP_ID = _env("TYNDAU_APP_ID", "tyndau")
 # Embedded broker (tyndau up / the test suite): where Kafka's jars are cached.
 KAFKA_CACHE = Path(_env("TYNDAU_KAFKA_CACHE", str(ROOT / ".cache" / "kafka")))
 
+# The signing keys of credentials and of the API's command assertions (streams/auth/keys.py); in
+# development the worker and `tyndau token issue` create them here on first use.
+AUTH_DIR = Path(_env("TYNDAU_AUTH_DIR", str(DATA_DIR / "auth")))
 # ClickHouse: chdb:///<folder> (embedded, one process per folder) or http(s)://user:password@host:8123/db.
 CLICKHOUSE_DSN = _env("TYNDAU_CLICKHOUSE", f"chdb://{DATA_DIR / 'clickhouse'}")
 # Key for the citizen pseudonym (HMAC-SHA256 of the IIN). Set a secret in production.

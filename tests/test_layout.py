@@ -18,6 +18,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "streams.settings": set(),
     "streams.topics": {"streams.settings"},
     "streams.avro": {"streams.domain", "streams.settings"},
+    "streams.auth": {"streams.domain", "streams.settings"},
     "streams.kafka": {"streams.domain", "streams.avro", "streams.settings", "streams.topics"},
     "streams.app": {"streams.settings", "streams.kafka"},
     "projections": {"streams.domain", "streams.avro", "streams.settings"},
@@ -26,9 +27,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "streams.audit": {"streams.domain", "streams.avro", "streams.kafka", "streams.settings", "streams.topics"},
     "streams.devtools": {"streams.domain", "streams.kafka", "streams.settings"},
     "streams.agents": {"streams.domain", "streams.avro", "streams.kafka", "streams.settings", "streams.topics", "streams.app",
-                       "projections"},
+                       "streams.auth", "projections"},
     "streams.http": {"streams.domain", "streams.avro", "streams.kafka", "streams.settings", "streams.topics", "streams.app",
-                     "streams.agents", "streams.audit", "streams.contracts", "projections"},
+                     "streams.agents", "streams.audit", "streams.contracts", "streams.auth", "projections"},
     "streams.consumer": {"streams.clients"},
     "streams.cli": {"*"},   # the command line may use everything; nothing imports it
 }

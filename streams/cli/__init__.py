@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import admin, audit, send, system, watch
+from . import admin, audit, send, system, token, watch
 
 DESCRIPTION = """\
 tyndau — the ledger of citizens' appeals.
@@ -20,7 +20,7 @@ Configuration comes from the environment: TYNDAU_KAFKA (or KAFKA_BOOTSTRAP_SERVE
 TYNDAU_PARTITIONS, TYNDAU_DATA_DIR, TYNDAU_HTTP_PORT; see README.md.
 """
 
-GROUPS = (system, send, watch, audit, admin)
+GROUPS = (system, send, watch, audit, admin, token)
 
 
 def build_parser() -> argparse.ArgumentParser:

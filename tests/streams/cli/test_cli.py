@@ -12,7 +12,9 @@ from streams.cli import GROUPS, build_parser
 from streams.settings import ROOT
 
 COMMANDS = ("up", "worker", "broker", "topics", "publish", "simulate", "ranking", "tail", "history", "verify", "dossier",
-            "rebuild", "asyncapi")
+            "rebuild", "asyncapi", "token")
+# Commands whose actions are subcommands of their own: `tyndau token issue`.
+ACTIONS = {"token": ("issue",)}
 
 
 def tyndau(*args: str) -> subprocess.CompletedProcess:
@@ -32,15 +34,22 @@ def squeezed(text: str) -> str:
 def test_build_parser_registers_every_command_of_every_group():
     sub = subcommands(build_parser())
     assert tuple(sub.choices) == COMMANDS
-    assert len(GROUPS) == 5
+    assert len(GROUPS) == 6
+    handlers = {}
     for name, parser in sub.choices.items():
         assert parser.prog == f"tyndau {name}"
-        assert callable(parser.get_default("func")), name
+        if name in ACTIONS:
+            actions = subcommands(parser).choices
+            assert tuple(actions) == ACTIONS[name]
+            handlers.update({name: actions[a].get_default("func") for a in actions})
+        else:
+            handlers[name] = parser.get_default("func")
+        assert callable(handlers[name]), name
     # Each group's commands go to functions of that group's own module.
-    owners = {name: parser.get_default("func").__module__.rsplit(".", 1)[-1] for name, parser in sub.choices.items()}
+    owners = {name: handler.__module__.rsplit(".", 1)[-1] for name, handler in handlers.items()}
     assert owners == {"up": "system", "worker": "system", "broker": "system", "topics": "system", "publish": "send",
                       "simulate": "send", "ranking": "watch", "tail": "watch", "history": "audit", "verify": "audit",
-                      "dossier": "audit", "rebuild": "admin", "asyncapi": "admin"}
+                      "dossier": "audit", "rebuild": "admin", "asyncapi": "admin", "token": "token"}
 
 
 def test_a_command_is_required():

@@ -1,0 +1,82 @@
+"""Signing keys, each with a key id (`kid`) so they rotate: Ed25519, kept in a JSON file only the deployment reads.
+
+In development the file is created on first use in TYNDAU_AUTH_DIR (by default TYNDAU_DATA_DIR/auth);
+in production it is provisioned like any other secret. Rotating adds a key and makes it the one
+that signs; the older keys still verify what they signed until they are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+
+class KeyFileError(SystemExit):
+    """A key file that cannot be read: what is wrong with it and where it is."""
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The keys of one purpose (tokens, or assertions): `active` signs, every key verifies."""
+    path: Path
+    active: str
+    private: dict[str, Ed25519PrivateKey]
+
+    def public(self, kid: str) -> Ed25519PublicKey | None:
+        key = self.private.get(kid)
+        return key.public_key() if key is not None else None
+
+    def signing_key(self) -> tuple[str, Ed25519PrivateKey]:
+        return self.active, self.private[self.active]
+
+
+def _pem(key: Ed25519PrivateKey) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _write(path: Path, active: str, keys: dict[str, Ed25519PrivateKey]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # readable by the deployment only
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump({"active": active, "keys": {kid: _pem(key) for kid, key in keys.items()}}, out, indent=1)
+    os.replace(temporary, path)
+
+
+def new_kid() -> str:
+    return secrets.token_hex(8)
+
+
+def load(path: Path, create: bool = True) -> KeyRing:
+    """The key ring in `path`; with `create`, a new one with one key when the file does not exist."""
+    if not path.exists():
+        if not create:
+            raise KeyFileError(f"no key file at {path}; start a worker once (it creates one) or provision it")
+        kid = new_kid()
+        _write(path, kid, {kid: Ed25519PrivateKey.generate()})
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        keys = {str(kid): serialization.load_pem_private_key(pem.encode(), password=None)
+                for kid, pem in document["keys"].items()}
+        active = str(document["active"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise KeyFileError(f"the key file {path} cannot be read ({type(error).__name__}); restore it from the "
+                           "deployment's secrets") from None
+    if active not in keys or not all(isinstance(k, Ed25519PrivateKey) for k in keys.values()):
+        raise KeyFileError(f"the key file {path} names an active key it does not hold, or holds a key that is not Ed25519")
+    return KeyRing(path, active, keys)
+
+
+def rotate(path: Path) -> KeyRing:
+    """Add a key and make it the one that signs; the older keys keep verifying."""
+    ring = load(path)
+    kid = new_kid()
+    _write(path, kid, {**ring.private, kid: Ed25519PrivateKey.generate()})
+    return load(path, create=False)
