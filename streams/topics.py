@@ -60,5 +60,14 @@ def topic_specs(partitions: int | None = None) -> list[TopicSpec]:
                   "Every writer schema ever used, keyed by its CRC-64-AVRO fingerprint (16 hex digits); value: the schema JSON."),
     ]
     for spec in specs:
-        spec.config["max.message.bytes"] = MAX_MESSAGE_BYTES
+        spec.config.update(durability())
     return specs
+
+
+def durability(replication: int | None = None) -> dict[str, str]:
+    """What every topic sets so that an acknowledged record survives a broker's loss: a write with
+    acks=all needs two in-sync replicas where there are two, and an out-of-sync replica never
+    becomes leader (it would drop acknowledged records)."""
+    factor = replication or settings.REPLICATION
+    return {"max.message.bytes": MAX_MESSAGE_BYTES, "min.insync.replicas": str(min(2, factor)),
+            "unclean.leader.election.enable": "false"}

@@ -85,6 +85,17 @@ def test_every_topic_sets_max_message_bytes_large_enough_for_a_batch_plus_one_re
         assert size >= settings.LEDGER_RECORD_BATCH_BYTES + 2 * MAX_COMMAND_BYTES, spec.name
 
 
+@pytest.mark.parametrize("replication, insync", [(1, "1"), (2, "2"), (3, "2"), (5, "2")])
+def test_acknowledged_records_need_two_in_sync_replicas_where_there_are_two(replication, insync):
+    config = topics.durability(replication)
+    assert config["min.insync.replicas"] == insync and config["unclean.leader.election.enable"] == "false"
+
+
+def test_every_topic_forbids_unclean_leader_election():
+    assert all(spec.config["unclean.leader.election.enable"] == "false" for spec in topic_specs())
+    assert all(spec.config["min.insync.replicas"] == str(min(2, settings.REPLICATION)) for spec in topic_specs())
+
+
 def test_configs_are_strings_and_documented():
     for spec in topic_specs():
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in spec.config.items()), spec.name

@@ -18,7 +18,8 @@ from streams.devtools.broker import free_port
 from streams.kafka import admin
 from streams.topics import TopicSpec, topic_specs
 
-CHECKED_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "max.message.bytes")
+CHECKED_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "max.message.bytes", "min.insync.replicas",
+                   "unclean.leader.election.enable")
 
 
 async def _describe(bootstrap: str, names: list[str]) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
