@@ -53,6 +53,8 @@ SCHEMAS_DIR = Path(_env("TYNDAU_SCHEMAS_DIR", str(ROOT / "schemas")))
 # The worker's HTTP API and dashboard.
 HTTP_HOST = _env("TYNDAU_HTTP_HOST", "127.0.0.1")
 HTTP_PORT = _int("TYNDAU_HTTP_PORT", 6066)
+# Host names the HTTP API answers to besides loopback names, comma-separated (e.g. tyndau.gov.kz).
+HTTP_ALLOWED_HOSTS = _env("TYNDAU_HTTP_ALLOWED_HOSTS", "")
 # Faust application id (consumer group and internal topic prefix).
 APP_ID = _env("TYNDAU_APP_ID", "tyndau")
 # Embedded broker (tyndau up / the test suite): where Kafka's jars are cached.

@@ -16,5 +16,9 @@ VIEW_MODULES = ("streams.http.intake", "streams.http.queries", "streams.http.his
 
 
 def register() -> None:
+    from ..app import app
+    from .security import install
+
     for name in VIEW_MODULES:
         importlib.import_module(name)
+    install(app.web.web_app)   # security headers on every response, the Host header checked

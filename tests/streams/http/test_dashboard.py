@@ -41,14 +41,14 @@ def test_dashboard_updates_live_in_three_languages(worker, browser):
     page.on("request", lambda r: requests_outside.append(r.url) if not r.url.startswith(worker.url("")) else None)
     page.goto(worker.url("/"))
     page.wait_for_selector("#kpi-filed")
-    page.wait_for_function("document.querySelector('#ranking-table tbody tr') !== null")
+    page.wait_for_function("() => document.querySelector('#ranking-table tbody tr') !== null")
     before = int(page.inner_text("#kpi-filed"))
 
     for _ in range(3):
         status, _ = worker.post("/v1/commands", file_command(f"dash-{uuid.uuid4().hex[:8]}"))
         assert status == 201
     sent = time.monotonic()
-    page.wait_for_function(f"Number(document.querySelector('#kpi-filed').textContent) === {before + 3}", timeout=10_000)
+    page.wait_for_function(f"() => Number(document.querySelector('#kpi-filed').textContent) === {before + 3}", timeout=10_000)
     assert time.monotonic() - sent < 5
 
     # Ulytau (62) appears in the ranking with its Kazakh name, and drills down to its bodies.
@@ -56,10 +56,10 @@ def test_dashboard_updates_live_in_three_languages(worker, browser):
     row = page.wait_for_selector("#ranking-table tbody tr[data-key='62']")
     assert "Ұлытау облысы" in row.inner_text()
     page.click("#lang-ru")
-    page.wait_for_function("document.querySelector('#tile-filed .label').textContent === 'Поступило'")
+    page.wait_for_function("() => document.querySelector('#tile-filed .label').textContent === 'Поступило'")
     assert "область Ұлытау" in page.inner_text("#ranking-table tbody tr[data-key='62']")
     page.click("#lang-en")
-    page.wait_for_function("document.querySelector('#tile-filed .label').textContent === 'Filed'")
+    page.wait_for_function("() => document.querySelector('#tile-filed .label').textContent === 'Filed'")
     page.click("#ranking-table tbody tr[data-key='62']")
     page.wait_for_selector("#ranking-table tbody tr[data-key='ulytau-akimat']")
     assert not page.is_hidden("#drill-back")
