@@ -24,6 +24,7 @@ SETTING_OF = {
     "TYNDAU_LEDGER_BATCH_SECONDS": "LEDGER_BATCH_SECONDS", "TYNDAU_GC_GEN0_THRESHOLD": "GC_GEN0_THRESHOLD",
     "TYNDAU_DEADLINE_CHECK_SECONDS": "DEADLINE_CHECK_SECONDS",
     "TYNDAU_ESCALATE_AFTER_WORKING_DAYS": "ESCALATE_AFTER_WORKING_DAYS", "TYNDAU_UTC_OFFSET_HOURS": "LOCAL_UTC_OFFSET_HOURS",
+    "TYNDAU_HTTP_ALLOWED_HOSTS": "HTTP_ALLOWED_HOSTS", "TYNDAU_AUTH_DIR": "AUTH_DIR",
 }
 WHOLE_NUMBERS = ["TYNDAU_PARTITIONS", "TYNDAU_REPLICATION", "TYNDAU_HTTP_PORT", "TYNDAU_PROJECTOR_BATCH", "TYNDAU_LEDGER_BATCH",
                  "TYNDAU_GC_GEN0_THRESHOLD", "TYNDAU_UTC_OFFSET_HOURS", "TYNDAU_ESCALATE_AFTER_WORKING_DAYS"]
@@ -75,6 +76,8 @@ def test_the_defaults_are_the_documented_ones():
         elif variable == "TYNDAU_CLICKHOUSE":
             scheme, folder = default.split("://")
             assert value == f"{scheme}://{ROOT / folder}"
+        elif default == "(none)":
+            assert value == "", variable
         elif default.endswith("/"):       # folders, relative to the project
             assert Path(value) == ROOT / default
         elif re.fullmatch(r"\d+(\.\d+)?", default):
