@@ -7,6 +7,7 @@ from faust.transport.drivers.aiokafka import Producer as _AIOKafkaProducer
 
 from . import settings
 from .kafka.records import tolerate_invalid_header_names
+from .kafka.security import faust_credentials
 
 tolerate_invalid_header_names()   # one bad header name must not stop the worker's consumers (streams/kafka/records.py)
 
@@ -30,6 +31,7 @@ def broker_urls(bootstrap: str) -> list[str]:
 app = TyndauApp(
     settings.APP_ID,
     broker=broker_urls(settings.KAFKA_BOOTSTRAP),
+    broker_credentials=faust_credentials(),   # TLS and SASL/SCRAM from settings (streams/kafka/security.py)
     store="memory://",
     # At-least-once delivery plus a ledger whose state is folded from appeals.events itself
     # (see streams/agents/ledger.py) gives exactly one event per command, SIGKILL included.

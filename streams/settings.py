@@ -42,6 +42,15 @@ def _float(name: str, default: float) -> float:
 
 # Kafka bootstrap servers, host:port[,host:port]. KAFKA_BOOTSTRAP_SERVERS is honoured too.
 KAFKA_BOOTSTRAP = _env("TYNDAU_KAFKA", os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+# How clients reach the cluster: PLAINTEXT (the development broker), SSL, SASL_PLAINTEXT or SASL_SSL,
+# with a SCRAM user for SASL and the cluster's CA (and a client certificate, if it asks for one) for TLS.
+KAFKA_SECURITY_PROTOCOL = _env("TYNDAU_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+KAFKA_SASL_MECHANISM = _env("TYNDAU_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+KAFKA_USERNAME = _env("TYNDAU_KAFKA_USERNAME", "")
+KAFKA_PASSWORD = _env("TYNDAU_KAFKA_PASSWORD", "")
+KAFKA_CA_FILE = _env("TYNDAU_KAFKA_CA_FILE", "")
+KAFKA_CERT_FILE = _env("TYNDAU_KAFKA_CERT_FILE", "")
+KAFKA_KEY_FILE = _env("TYNDAU_KAFKA_KEY_FILE", "")
 # Partitions of appeals.commands and appeals.events (must be equal: they are co-partitioned).
 PARTITIONS = _int("TYNDAU_PARTITIONS", 4)
 # Replication factor for the topics tyndau creates (1 on a single broker).

@@ -18,6 +18,7 @@ from projections.writer import ProjectionWriter, RawEvent
 
 from .. import settings, topics
 from ..app import app
+from ..kafka.security import connection
 from .rebuild import rebuild
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ async def _track_rebuild(consumer: AIOKafkaConsumer) -> None:
 @app.task
 async def project_events() -> None:
     consumer = AIOKafkaConsumer(
-        topics.EVENTS, bootstrap_servers=settings.KAFKA_BOOTSTRAP, group_id=topics.PROJECTOR_GROUP,
+        topics.EVENTS, **connection(), group_id=topics.PROJECTOR_GROUP,
         enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
         max_partition_fetch_bytes=8 * 1024 * 1024, session_timeout_ms=10_000, heartbeat_interval_ms=2_000,
     )

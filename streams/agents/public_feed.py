@@ -16,6 +16,7 @@ from .. import settings, topics
 from ..app import app
 from ..avro import codec
 from ..domain.privacy import published_payload
+from ..kafka.security import connection
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,10 @@ def feed_event(event: dict[str, Any], key: str) -> dict[str, Any]:
 
 @app.task
 async def publish_public_feed() -> None:
-    consumer = AIOKafkaConsumer(topics.EVENTS, bootstrap_servers=settings.KAFKA_BOOTSTRAP, group_id=topics.PUBLIC_FEED_GROUP,
+    consumer = AIOKafkaConsumer(topics.EVENTS, **connection(), group_id=topics.PUBLIC_FEED_GROUP,
                                 enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
                                 session_timeout_ms=10_000, heartbeat_interval_ms=2_000)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP, transactional_id=topics.PUBLIC_FEED_TRANSACTIONAL_ID,
+    producer = AIOKafkaProducer(**connection(), transactional_id=topics.PUBLIC_FEED_TRANSACTIONAL_ID,
                                 acks="all", enable_idempotence=True, linger_ms=5)
     await consumer.start()
     await producer.start()

@@ -12,6 +12,7 @@ from .. import topics
 from ..avro import codec
 from ..domain.appeal import AppealState, evolve
 from ..domain.chain import GENESIS_HASH, event_hash
+from ..kafka.security import connection
 from ..kafka.topic_reader import TopicReader
 
 COMPARED = ("sequence", "last_hash", "status", "region", "body", "due_on", "answered_on", "on_time", "escalations",
@@ -87,7 +88,7 @@ async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None =
 
 async def projector_caught_up(bootstrap: str, ends: dict, timeout: float = 120.0) -> bool:
     """Wait until the projector's committed offsets reach the ends this verification read to."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection(bootstrap))
     await admin.start()
     try:
         deadline = asyncio.get_running_loop().time() + timeout

@@ -29,6 +29,7 @@ from .. import settings, topics
 from ..avro import codec
 from ..kafka.records import tolerate_invalid_header_names
 from ..kafka.schemas_topic import read_schemas
+from ..kafka.security import connection
 
 tolerate_invalid_header_names()   # one bad header name must not stop a subscriber
 
@@ -67,7 +68,7 @@ async def subscribe(topic: str = topics.PUBLIC, *, bootstrap: str | None = None,
                     from_beginning: bool = False, reader: str | None = None) -> AsyncIterator[Record]:
     """Decoded records of a tyndau topic, as they come (committed transactions only)."""
     bootstrap = bootstrap or settings.KAFKA_BOOTSTRAP
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group_id, isolation_level="read_committed",
+    consumer = AIOKafkaConsumer(topic, **connection(bootstrap), group_id=group_id, isolation_level="read_committed",
                                 auto_offset_reset="earliest" if from_beginning else "latest",
                                 enable_auto_commit=group_id is not None)
     decoder = Decoder(bootstrap, reader)

@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaConnectionError
 from .. import settings, topics
 from ..domain.bounds import MAX_COMMAND_BYTES
 from ..kafka.outcomes import Outcome, OutcomeReader, OutcomeWaiter
+from ..kafka.security import connection
 
 
 class Oversized(NamedTuple):
@@ -79,7 +80,7 @@ async def publish_lines(lines: Iterable[tuple[int, str | bytes | Oversized]], *,
     try:
         if wait > 0:
             await reader.start()
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+        producer = AIOKafkaProducer(**connection(bootstrap), acks="all", enable_idempotence=True,
                                     linger_ms=5, max_batch_size=512 * 1024)
         await producer.start()
     except KafkaConnectionError as error:

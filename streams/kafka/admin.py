@@ -10,6 +10,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from .. import settings, topics
 from ..topics import TopicSpec, topic_specs
+from .security import connection
 
 
 async def _create_missing(admin: AIOKafkaAdminClient, bootstrap: str, specs: list[TopicSpec]) -> None:
@@ -44,7 +45,7 @@ async def _described(admin: AIOKafkaAdminClient, names: list[str], timeout: floa
 
 
 async def _ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=15000)
     await admin.start()
     try:
         await _create_missing(admin, bootstrap, specs)
@@ -69,7 +70,7 @@ def ensure_topics(bootstrap: str | None = None, partitions: int | None = None) -
 
 async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
     """Every partition of `topics`; SystemExit naming the fix if one of them does not exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=15000)
     await admin.start()
     try:
         described = await admin.describe_topics(topics)
@@ -84,7 +85,7 @@ async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicParti
 
 
 async def _cluster_ready(bootstrap: str) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=3000)
     try:
         await admin.start()
         await admin.list_topics()

@@ -11,6 +11,7 @@ from aiokafka.protocol.fetch import FetchRequest
 
 from .. import settings, topics
 from .records import TolerantRecords as MemoryRecords
+from .security import connection
 
 
 class LogReader:
@@ -30,7 +31,7 @@ class LogReader:
     async def _start(self) -> AIOKafkaClient:
         async with self.starting:
             if self.client is None:
-                client = AIOKafkaClient(bootstrap_servers=self.bootstrap, client_id="tyndau-log-reader")
+                client = AIOKafkaClient(**connection(self.bootstrap), client_id="tyndau-log-reader")
                 await client.bootstrap()
                 self.client = client
             return self.client

@@ -8,6 +8,7 @@ import os
 from aiokafka import AIOKafkaProducer
 
 from .. import settings, topics
+from .security import connection
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class OutcomeWriter:
 
     async def start(self) -> AIOKafkaProducer:
         if self.producer is None:
-            producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP, acks="all", enable_idempotence=True,
+            producer = AIOKafkaProducer(**connection(), acks="all", enable_idempotence=True,
                                         max_batch_size=settings.LEDGER_RECORD_BATCH_BYTES, client_id=topics.LEDGER_CLIENT_ID)
             await producer.start()
             self.producer = producer

@@ -19,6 +19,7 @@ from ..avro.jsonable import jsonable
 from ..topics import COMMAND_ID_HEADER
 from .admin import topic_partitions
 from .records import tolerate_invalid_header_names
+from .security import connection
 
 tolerate_invalid_header_names()
 
@@ -77,7 +78,7 @@ class OutcomeReader:
         self.consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> dict[TopicPartition, int]:
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+        self.consumer = AIOKafkaConsumer(**connection(self.bootstrap), enable_auto_commit=False,
                                          group_id=None, auto_offset_reset="earliest")
         await self.consumer.start()
         partitions = await topic_partitions(self.bootstrap, [topics.EVENTS, topics.REJECTED])

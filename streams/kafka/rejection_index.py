@@ -7,8 +7,9 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from .. import settings, topics
+from .. import topics
 from ..avro import codec
+from .security import connection
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ async def rejected_command_offsets_after(after: dict[int, int], chunk: int = 100
     """
     if not after:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.KAFKA_BOOTSTRAP, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**connection(), group_id=None, enable_auto_commit=False)
     await consumer.start()
     found: dict[int, set[int]] = {p: set() for p in after}
     try:

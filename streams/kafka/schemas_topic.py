@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaProducer
 
 from .. import settings, topics
 from ..avro import codec
+from .security import connection
 from .topic_reader import TopicReader
 
 
@@ -24,7 +25,7 @@ def all_writer_schemas() -> dict[str, str]:
 
 
 async def publish_schemas(bootstrap: str | None = None) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap or settings.KAFKA_BOOTSTRAP, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**connection(bootstrap), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         schemas = all_writer_schemas()

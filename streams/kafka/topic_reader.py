@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from .admin import topic_partitions
 from .records import tolerate_invalid_header_names
+from .security import connection
 
 tolerate_invalid_header_names()
 
@@ -32,7 +33,7 @@ class TopicReader:
 
     async def __aenter__(self) -> "TopicReader":
         partitions = await topic_partitions(self.bootstrap, [self.topic])
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, **self.options)
+        self.consumer = AIOKafkaConsumer(**connection(self.bootstrap), group_id=None, enable_auto_commit=False, **self.options)
         await self.consumer.start()
         self.consumer.assign(partitions)
         self.ends = await self.consumer.end_offsets(partitions)
