@@ -10,6 +10,7 @@ types, not to frame the page and not to send the page's address onwards.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -28,9 +29,15 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 def allowed_hosts() -> frozenset[str]:
     """The configured names (TYNDAU_HTTP_ALLOWED_HOSTS, and the address the worker binds unless it is a wildcard)."""
-    names = {name.strip().lower() for name in settings.HTTP_ALLOWED_HOSTS.split(",") if name.strip()}
-    if settings.HTTP_HOST not in ("0.0.0.0", "::", ""):
-        names.add(settings.HTTP_HOST.lower())
+    return _allowed(settings.HTTP_ALLOWED_HOSTS, settings.HTTP_HOST)
+
+
+@lru_cache(maxsize=4)
+def _allowed(configured: str, bound: str) -> frozenset[str]:
+    """Parsed once per setting, not on every request."""
+    names = {name.strip().lower() for name in configured.split(",") if name.strip()}
+    if bound not in ("0.0.0.0", "::", ""):
+        names.add(bound.lower())
     return frozenset(names)
 
 

@@ -9,6 +9,7 @@ and the cluster's CA (TYNDAU_KAFKA_CA_FILE). aiokafka's producers, consumers and
 from __future__ import annotations
 
 import ssl
+from functools import lru_cache
 from typing import Any
 
 from aiokafka.helpers import create_ssl_context
@@ -27,9 +28,14 @@ def _protocol() -> str:
 
 
 def _ssl_context() -> ssl.SSLContext:
+    return _ssl_context_of(settings.KAFKA_CA_FILE, settings.KAFKA_CERT_FILE, settings.KAFKA_KEY_FILE)
+
+
+@lru_cache(maxsize=4)
+def _ssl_context_of(ca_file: str, cert_file: str, key_file: str) -> ssl.SSLContext:
+    """One context per set of files: every client of the process shares it instead of reading the files again."""
     try:
-        return create_ssl_context(cafile=settings.KAFKA_CA_FILE or None, certfile=settings.KAFKA_CERT_FILE or None,
-                                  keyfile=settings.KAFKA_KEY_FILE or None)
+        return create_ssl_context(cafile=ca_file or None, certfile=cert_file or None, keyfile=key_file or None)
     except (OSError, ssl.SSLError) as error:
         raise SystemExit(f"cannot load the Kafka TLS files (TYNDAU_KAFKA_CA_FILE, _CERT_FILE, _KEY_FILE): {error}") from None
 
