@@ -122,6 +122,11 @@ class QueryParameterError(ValueError):
     """A named query's parameters that do not match its placeholders."""
 
 
+# Placeholders a caller may leave out, and their value then: `regions` limits figures to some regions
+# (a regional monitor's scope), none = national.
+OPTIONAL_PARAMETERS: dict[str, Any] = {"regions": []}
+
+
 @lru_cache(maxsize=None)
 def query_names() -> frozenset[str]:
     return frozenset(path.name[: -len(".sql")] for path in QUERIES.glob("*.sql"))
@@ -147,6 +152,12 @@ def _checked(name: str, kind: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2 ** _UNSIGNED_BITS[kind]:
             raise QueryParameterError(f"{name} must be a whole number from 0 to {2 ** _UNSIGNED_BITS[kind] - 1}")
         return value
+    if kind == "Array(String)":
+        if (not isinstance(value, list) or len(value) > 1000
+                or not all(isinstance(v, str) and bounds.text_problem(v, bounds.MAX_ID_CHARS, free_text=False) is None
+                           for v in value)):
+            raise QueryParameterError(f"{name} must be a list of at most 1000 ids (printable, at most {bounds.MAX_ID_CHARS} characters)")
+        return value
     if kind == "Identifier":
         if value not in GROUPABLE_COLUMNS:
             raise QueryParameterError(f"{name} must be one of {', '.join(GROUPABLE_COLUMNS)}")
@@ -156,17 +167,19 @@ def _checked(name: str, kind: str, value: Any) -> Any:
 
 def check_parameters(name: str, parameters: Any) -> dict[str, Any]:
     """The parameters of a named query, each checked against its placeholder's type; exactly the
-    placeholders, no more and no fewer. QueryParameterError says what is wrong."""
+    placeholders, no more and no fewer (those of OPTIONAL_PARAMETERS may be left out).
+    QueryParameterError says what is wrong."""
     if not isinstance(parameters, dict):
         raise QueryParameterError("the parameters are a JSON object, {\"name\": value, …}")
     expected = placeholders(name)
     unknown = sorted(set(parameters) - set(expected))
-    missing = sorted(set(expected) - set(parameters))
+    missing = sorted(set(expected) - set(parameters) - set(OPTIONAL_PARAMETERS))
     if unknown or missing:
         raise QueryParameterError(f"it takes {', '.join(sorted(expected)) or 'no parameters'}"
                                   + (f"; unknown: {bounds.shown(unknown)}" if unknown else "")
                                   + (f"; missing: {', '.join(missing)}" if missing else ""))
-    return {key: _checked(key, expected[key], value) for key, value in parameters.items()}
+    given = {**{k: v for k, v in OPTIONAL_PARAMETERS.items() if k in expected}, **parameters}
+    return {key: _checked(key, expected[key], value) for key, value in given.items()}
 
 
 def _clean(value: Any) -> Any:

@@ -24,10 +24,11 @@ def _period(date_from: date | None, date_to: date | None, today: date | None) ->
 
 
 def ranking(by: str, date_from: date | None = None, date_to: date | None = None, today: date | None = None,
-            db=None, region: str = "") -> list[dict[str, Any]]:
+            db=None, region: str = "", regions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """`regions` limits every figure to those regions (a regional monitor's scope); () = national."""
     if by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}; got {by!r}")
-    parameters = {"by": by, "region": region, **_period(date_from, date_to, today)}
+    parameters = {"by": by, "region": region, "regions": list(regions), **_period(date_from, date_to, today)}
     out = []
     for row in run_query("ranking", parameters, db):
         row = {name: row[name] for name in FIELDS}
@@ -37,22 +38,23 @@ def ranking(by: str, date_from: date | None = None, date_to: date | None = None,
     return out
 
 
-def kpis(date_from: date | None = None, date_to: date | None = None, today: date | None = None, db=None) -> dict[str, Any]:
-    [row] = run_query("kpis", _period(date_from, date_to, today), db)
+def kpis(date_from: date | None = None, date_to: date | None = None, today: date | None = None, db=None,
+         regions: tuple[str, ...] = ()) -> dict[str, Any]:
+    [row] = run_query("kpis", {"regions": list(regions), **_period(date_from, date_to, today)}, db)
     return {k: int(v) if k in ("filed", "answered", "rated", "escalated", "overdue") else v for k, v in row.items()}
 
 
-def trend(days: int = 60, date_to: date | None = None, db=None) -> list[dict[str, Any]]:
+def trend(days: int = 60, date_to: date | None = None, db=None, regions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     if date_to is None:
-        [latest] = run_query("latest_day", {}, db)
+        [latest] = run_query("latest_day", {"regions": list(regions)}, db)
         date_to = latest["day"] if latest["appeals"] else local_today()
     return [{"day": r["day"].isoformat(), "filed": int(r["filed"]), "answered": int(r["answered"])}
-            for r in run_query("trend", {"days": days, "to": date_to}, db)]
+            for r in run_query("trend", {"days": days, "to": date_to, "regions": list(regions)}, db)]
 
 
-def escalations(limit: int = 20, db=None) -> list[dict[str, Any]]:
-    return run_query("escalations", {"limit": limit}, db)
+def escalations(limit: int = 20, db=None, regions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return run_query("escalations", {"limit": limit, "regions": list(regions)}, db)
 
 
-def overdue(limit: int = 20, today: date | None = None, db=None) -> list[dict[str, Any]]:
-    return run_query("overdue", {"limit": limit, "today": today or local_today()}, db)
+def overdue(limit: int = 20, today: date | None = None, db=None, regions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return run_query("overdue", {"limit": limit, "today": today or local_today(), "regions": list(regions)}, db)

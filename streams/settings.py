@@ -64,6 +64,8 @@ HTTP_HOST = _env("TYNDAU_HTTP_HOST", "127.0.0.1")
 HTTP_PORT = _int("TYNDAU_HTTP_PORT", 6066)
 # Host names the HTTP API answers to besides loopback names, comma-separated (e.g. tyndau.gov.kz).
 HTTP_ALLOWED_HOSTS = _env("TYNDAU_HTTP_ALLOWED_HOSTS", "")
+TOKEN = _env("TYNDAU_TOKEN", "")   # the CLI's credential for the HTTP API (unset or empty: anonymous)
+HTTP_RATE_LIMIT = _float("TYNDAU_HTTP_RATE_LIMIT", 500.0)   # requests per second per principal (a burst of 2 s)
 # Faust application id (consumer group and internal topic prefix).
 APP_ID = _env("TYNDAU_APP_ID", "tyndau")
 # Embedded broker (tyndau up / the test suite): where Kafka's jars are cached.

@@ -13,10 +13,13 @@ EVENTS = "appeals.events"
 REJECTED = "appeals.rejected"
 PUBLIC = "appeals.public"
 SCHEMAS = "appeals.schemas"
+ACCESS = "appeals.access"             # who read personal data, and every admin act (Avro AccessRecorded)
+REVOCATIONS = "appeals.revocations"   # revoked credentials, keyed by their jti (compacted)
 # Written at the partition of the command they answer, so they have as many partitions as it.
 CO_PARTITIONED = (EVENTS, REJECTED, PUBLIC)
 
 # --- headers (values UTF-8) -------------------------------------------------------------------
+AUTH_HEADER = "tyndau-auth"                # on a command: the API's signed assertion of who sent these bytes
 REQUEST_ID_HEADER = "tyndau-request-id"    # on a command: the sender's request id, copied to its rejection
 SOURCE_HEADER = "tyndau-command"           # on an event: "<partition>:<offset>" of its command in appeals.commands
 COMMAND_ID_HEADER = "tyndau-command-id"    # on an event: its command id, so followers need not decode it
@@ -27,6 +30,19 @@ PROJECTOR_GROUP = f"{settings.APP_ID}-projector"      # appeals.events → Click
 PUBLIC_FEED_GROUP = f"{settings.APP_ID}-public-feed"  # appeals.events → appeals.public
 PUBLIC_FEED_TRANSACTIONAL_ID = f"{PUBLIC_FEED_GROUP}-producer"
 LEDGER_CLIENT_ID = f"{settings.APP_ID}-ledger"        # the ledger's own producer of outcomes
+
+# --- Kafka users and what they may write (the ACLs of deploy/kafka/acls.md) -------------------
+# The API writes commands and access records; only the ledger writes outcomes; an admin's tools
+# write revocations and the access records of their acts.
+WRITERS: dict[str, tuple[str, ...]] = {
+    COMMANDS: ("api",),
+    EVENTS: ("ledger",),
+    REJECTED: ("ledger",),
+    PUBLIC: ("ledger",),
+    SCHEMAS: ("ledger", "api", "admin"),
+    ACCESS: ("api", "admin"),
+    REVOCATIONS: ("admin",),
+}
 
 UNLIMITED = "-1"
 # The largest record batch each topic accepts, set explicitly (not left to the broker's default):
@@ -48,8 +64,10 @@ def topic_specs(partitions: int | None = None) -> list[TopicSpec]:
     n = partitions or settings.PARTITIONS
     forever = {"cleanup.policy": "delete", "retention.ms": UNLIMITED, "retention.bytes": UNLIMITED}
     specs = [
-        TopicSpec(COMMANDS, n, {"cleanup.policy": "delete", "retention.ms": COMMANDS_RETENTION_MS},
-                  "Requests to change appeals (JSON), keyed by appeal id."),
+        # The broker's append time, not the sender's: the ledger judges an assertion's validity at it.
+        TopicSpec(COMMANDS, n, {"cleanup.policy": "delete", "retention.ms": COMMANDS_RETENTION_MS,
+                                "message.timestamp.type": "LogAppendTime"},
+                  "Requests to change appeals (JSON), keyed by appeal id, with the API's tyndau-auth assertion."),
         TopicSpec(EVENTS, n, dict(forever),
                   "The ledger: Avro AppealEvent, keyed by appeal id, kept forever. Co-partitioned with appeals.commands."),
         TopicSpec(REJECTED, n, dict(forever),
@@ -58,6 +76,10 @@ def topic_specs(partitions: int | None = None) -> list[TopicSpec]:
                   "Avro PublicAppealEvent: the ledger without personal data, for the open-data portal and other agencies."),
         TopicSpec(SCHEMAS, 1, {"cleanup.policy": "compact", "retention.ms": UNLIMITED},
                   "Every writer schema ever used, keyed by its CRC-64-AVRO fingerprint (16 hex digits); value: the schema JSON."),
+        TopicSpec(ACCESS, 1, dict(forever),
+                  "Avro AccessRecorded: every read of personal data and every admin act, so auditors are audited too."),
+        TopicSpec(REVOCATIONS, 1, {"cleanup.policy": "compact", "retention.ms": UNLIMITED},
+                  "Revoked credentials: key the token's jti, value JSON {jti, revoked_at, by}; workers refuse them."),
     ]
     for spec in specs:
         spec.config.update(durability())

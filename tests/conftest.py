@@ -18,6 +18,7 @@ import pytest
 
 from streams.devtools.broker import Broker, free_port, terminate
 from streams.kafka.admin import ensure_topics
+from tests.support import credentials
 from tests.support.workload import ALMATY, Workload, generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,11 +55,29 @@ def kafka(tmp_path_factory) -> str:
 class WorkerProcess:
     """`tyndau worker` as a child process, so a test can kill it like an operator's bad day would."""
 
+    # The role `cli` acts in by default, by command: what a real user of that command would hold.
+    CLI_ROLES = {"publish": credentials.SENDER, "rebuild": credentials.ADMIN}
+
     def __init__(self, bootstrap: str, data_dir: Path, app_id: str):
         self.bootstrap, self.data_dir, self.app_id = bootstrap, data_dir, app_id
         self.http_port = free_port()
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir / "worker.log"
+        self._tokens: dict[tuple, str] = {}
+
+    @property
+    def auth_dir(self) -> Path:
+        return self.data_dir / "auth"   # TYNDAU_AUTH_DIR's default for this TYNDAU_DATA_DIR
+
+    def token(self, role: str, name: str | None = None, bodies: tuple[str, ...] = (), regions: tuple[str, ...] = ()) -> str:
+        """A credential of this deployment (its keys), as `tyndau token issue` makes it."""
+        key = (role, name, tuple(bodies), tuple(regions))
+        if key not in self._tokens:
+            self._tokens[key] = credentials.token(self.auth_dir, role, name, bodies, regions)
+        return self._tokens[key]
+
+    def signer(self, role: str = credentials.SENDER, name: str | None = None, bodies: tuple[str, ...] = ()):
+        return credentials.signer(self.auth_dir, role, name, bodies)
 
     @property
     def env(self) -> dict[str, str]:
@@ -68,32 +87,51 @@ class WorkerProcess:
 
     def start(self, ready_timeout: float = 120.0) -> "WorkerProcess":
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.token(credentials.READER)   # the deployment's keys exist before the worker starts
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
                                      env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         self.wait_ready(ready_timeout)
         return self
 
-    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        """`tyndau ARGS` with this worker's settings (broker, data folder, port); output captured as text."""
-        return subprocess.run([sys.executable, "-m", "streams.cli", *args], env=self.env, cwd=ROOT,
+    def cli(self, *args: str, timeout: float = 300, role: str | None = "") -> subprocess.CompletedProcess:
+        """`tyndau ARGS` with this worker's settings (broker, data folder, port) and TYNDAU_TOKEN of
+        `role` (default: by command, see CLI_ROLES, else a reader's; None: no token); output captured as text."""
+        if role == "":
+            role = self.CLI_ROLES.get(args[0] if args else "", credentials.READER)
+        env = dict(self.env, TYNDAU_TOKEN=self.token(role) if role else "")
+        return subprocess.run([sys.executable, "-m", "streams.cli", *args], env=env, cwd=ROOT,
                               capture_output=True, text=True, timeout=timeout)
 
-    def tool(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    def tool(self, *args: str, timeout: float = 300, role: str | None = "") -> subprocess.CompletedProcess:
         """`tyndau ARGS --api <this worker>`: a command that asks the worker's HTTP API."""
-        return self.cli(*args, "--api", self.url(""), timeout=timeout)
+        return self.cli(*args, "--api", self.url(""), timeout=timeout, role=role)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.http_port}{path}"
 
-    def get(self, path: str):
-        """The JSON this worker answers to GET `path` (urllib.error.HTTPError on a 4xx or 5xx)."""
-        with urllib.request.urlopen(self.url(path), timeout=60) as response:
+    def _headers(self, role: str | None, token: str | None) -> dict[str, str]:
+        token = token or (self.token(role) if role else None)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, role: str | None = "", token: str | None = None):
+        """The JSON this worker answers to GET `path` for a principal of `role` (default: admin for
+        /v1/admin, else a reader; None: anonymous); urllib.error.HTTPError on a 4xx or 5xx."""
+        if role == "":
+            role = credentials.ADMIN if path.startswith("/v1/admin") else credentials.READER
+        request = urllib.request.Request(self.url(path), headers=self._headers(role, token))
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
-    def post(self, path: str, body: dict | bytes) -> tuple[int, dict]:
+    def post(self, path: str, body: dict | bytes, role: str | None = "", token: str | None = None) -> tuple[int, dict]:
+        """(status, JSON) of POST `path` by a principal of `role` (default: admin for /v1/admin, a reader
+        for named queries, else an importer, which may send any command); None: anonymous."""
+        if role == "":
+            role = (credentials.ADMIN if path.startswith("/v1/admin") else
+                    credentials.READER if path.startswith("/v1/query") else credentials.SENDER)
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        request = urllib.request.Request(self.url(path), data=data, method="POST", headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url(path), data=data, method="POST",
+                                         headers={"Content-Type": "application/json", **self._headers(role, token)})
         try:
             with urllib.request.urlopen(request, timeout=70) as response:
                 return response.status, json.loads(response.read())

@@ -1,4 +1,4 @@
--- National KPIs over appeals received in [from, to]: the ranking's figures without grouping.
+-- KPIs (national, or of the listed regions) over appeals received in [from, to]: the ranking's figures without grouping.
 SELECT
     count()                                                                  AS filed,
     countIf(answered_at IS NOT NULL)                                         AS answered,
@@ -12,3 +12,4 @@ SELECT
     quantileExactInclusive(0.5)(response_working_days)                       AS median_response_working_days
 FROM appeals FINAL
 WHERE received_on BETWEEN {from:Date32} AND {to:Date32}
+  AND (empty({regions:Array(String)}) OR has({regions:Array(String)}, region))

@@ -1,4 +1,4 @@
--- The listening-akimat ranking: appeals received in [from, to] (optionally of one region), grouped by {by}.
+-- The listening-akimat ranking: appeals received in [from, to] (optionally of one region; of the caller's regions when it is a regional monitor), grouped by {by}.
 SELECT
     {by:Identifier}                                                    AS key,
     count()                                                            AS filed,
@@ -14,5 +14,6 @@ SELECT
 FROM appeals FINAL
 WHERE received_on BETWEEN {from:Date32} AND {to:Date32}
   AND ({region:String} = '' OR region = {region:String})
+  AND (empty({regions:Array(String)}) OR has({regions:Array(String)}, region))
 GROUP BY key
 ORDER BY response_rate DESC, on_time_rate DESC, key ASC

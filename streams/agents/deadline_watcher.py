@@ -10,14 +10,18 @@ import json
 import logging
 from datetime import datetime, timedelta, timezone
 
-from .. import settings
+from .. import settings, topics
 from ..app import app
+from ..auth.assertions import sign_assertion
+from ..auth.keys import ASSERTIONS_FILE, ring_file
 from ..domain.deadlines import deadline_commands
+from ..domain.principals import Principal
 from .channels import commands_topic
 from .ledger import appeal_id_to_state
 
 log = logging.getLogger(__name__)
 _sent: set[str] = set()
+WATCHER = Principal("deadline-watcher", "system")   # the principal its commands are asserted for
 
 
 def local_now() -> datetime:
@@ -28,11 +32,15 @@ if settings.DEADLINE_CHECK_SECONDS > 0:
     @app.timer(interval=settings.DEADLINE_CHECK_SECONDS)
     async def watch_deadlines() -> None:
         now, sent = local_now(), 0
+        ring = ring_file(ASSERTIONS_FILE).current()
         for state in list(appeal_id_to_state.data.values()):
             for command in deadline_commands(state, now, settings.ESCALATE_AFTER_WORKING_DAYS):
                 if command["command_id"] in _sent:
                     continue
-                await commands_topic.send(key=state.appeal_id.encode(), value=json.dumps(command).encode())
+                value = json.dumps(command).encode()
+                assertion = sign_assertion(ring, WATCHER, value, command["command_id"], datetime.now(timezone.utc))
+                await commands_topic.send(key=state.appeal_id.encode(), value=value,
+                                          headers={topics.AUTH_HEADER: assertion})
                 _sent.add(command["command_id"])
                 sent += 1
         if sent:

@@ -12,18 +12,22 @@ import hashlib
 import logging
 import traceback
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, NamedTuple
 
 import orjson
 from aiokafka.partitioner import murmur2
 
 from .. import settings, topics
+from ..auth.assertions import verify_assertion
+from ..auth.keys import KeyRing
+from ..auth.tokens import AuthError
 from ..avro import codec
 from ..domain import bounds
 from ..domain.appeal import AppealState, decide, evolve
 from ..domain.chain import seal
 from ..domain.commands import CommandError, parse_command
+from ..domain.principals import actor_record, authorize
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +130,35 @@ def _parse_json(value: Any) -> Any:
                                         "send one JSON object per command, UTF-8") from None
 
 
-def _judge(message: Any, now: datetime, state_of: StateLookup, holder: list) -> Verdict:
-    obj = _parse_json(message.value)
-    holder.append(obj)
+def written_at(message: Any, now: datetime) -> datetime:
+    """When the record was written: its Kafka timestamp (appeals.commands keeps the broker's append
+    time, so a sender cannot choose it); `now` for a record without one."""
+    stamp = getattr(message, "timestamp", None)
+    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or stamp <= 0:
+        return now
+    seconds = stamp / 1000 if stamp > 1e11 else stamp   # aiokafka gives milliseconds, Faust seconds
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return now
+
+
+def _judge(message: Any, now: datetime, state_of: StateLookup, holder: list, ring: KeyRing) -> Verdict:
+    try:
+        obj, unreadable = _parse_json(message.value), None
+        holder.append(obj)
+    except CommandError as error:
+        obj, unreadable = None, error
+    # Who sent it comes first: a record without a valid assertion is `unauthenticated`, whatever it holds.
+    command_id = obj.get("command_id") if isinstance(obj, dict) else None
+    try:
+        principal = verify_assertion(ring, header(message.headers, topics.AUTH_HEADER),
+                                     message.value if isinstance(message.value, bytes) else b"",
+                                     command_id if isinstance(command_id, str) else None, written_at(message, now))
+    except AuthError as error:
+        raise CommandError("unauthenticated", error.detail) from None
+    if unreadable is not None:
+        raise unreadable
     command = parse_command(obj)
     key = message.key
     try:
@@ -144,18 +174,21 @@ def _judge(message: Any, now: datetime, state_of: StateLookup, holder: list) -> 
         raise CommandError("wrong_partition", f"appeal {bounds.shown(command.appeal_id)} belongs on partition {expected} of "
                                               f"{message.topic} (Kafka's default partitioner); it came on {message.partition}")
     previous = state_of(command.appeal_id)
-    event = seal(decide(previous, command, now))
+    authorize(principal, command, previous)
+    actor, imported_by = actor_record(principal, command)
+    event = seal(decide(previous, command, now, actor, imported_by))
     state = evolve(previous, event)
     return Verdict(command.appeal_id.encode(), codec.encode_event(event), event=event, state=state)
 
 
-def judge(message: Any, now: datetime, state_of: StateLookup) -> Verdict:
-    """The verdict on one command message (anything with key, value, headers, topic, partition and
-    offset attributes: a Faust event's message, an aiokafka record). Never raises on input."""
+def judge(message: Any, now: datetime, state_of: StateLookup, ring: KeyRing) -> Verdict:
+    """The verdict on one command message (anything with key, value, headers, topic, partition,
+    offset and timestamp attributes: a Faust event's message, an aiokafka record), whose `tyndau-auth`
+    assertion is checked with `ring`. Never raises on input."""
     holder: list = []   # the decoded JSON, once there is one: a rejection copies its identifiers
     obj = None
     try:
-        return _judge(message, now, state_of, holder)
+        return _judge(message, now, state_of, holder, ring)
     except CommandError as error:
         obj = holder[0] if holder else None
         reason, detail = error.reason, error.detail

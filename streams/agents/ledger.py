@@ -16,7 +16,10 @@ Exactly one outcome per command, across crashes, without Kafka transactions:
 - on recovery, commands up to the last event's command offset, and those named by the
   rejections after it, have their outcome on the log: a re-delivered one is skipped rather
   than judged again against a later state; every other command is judged (again);
-- a command re-sent by a client with a used command id gets `duplicate_command`.
+- a command re-sent by a client with a used command id gets `duplicate_command`;
+- who sent a command is the principal its `tyndau-auth` assertion names (the API's signature over
+  the command's bytes and id): without a valid one it is rejected `unauthenticated`, and the
+  domain decides whether that principal may send it (`forbidden`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import faust
 
 from .. import settings, topics
 from ..app import app
+from ..auth.keys import ASSERTIONS_FILE, KeyRing, ring_file
 from ..avro import codec
 from ..domain.appeal import AppealState, evolve
 from ..kafka.outcome_writer import OutcomeWriter, Outgoing
@@ -110,8 +114,8 @@ class Batch:
     from the table, and become the table's only once every outcome is acknowledged (`commit`):
     a batch that fails half-way leaves no phantom state behind."""
 
-    def __init__(self, table: AppealLedgerTable) -> None:
-        self.table = table
+    def __init__(self, table: AppealLedgerTable, ring: KeyRing) -> None:
+        self.table, self.ring = table, ring
         self.states: dict[str, AppealState] = {}
         self.judged: list[tuple[int, int]] = []
         self.events: list[Outgoing] = []
@@ -123,7 +127,7 @@ class Batch:
 
     def add(self, message: Any, now: datetime) -> None:
         partition = message.partition
-        verdict = judge(message, now, self.state_of)
+        verdict = judge(message, now, self.state_of, self.ring)
         if verdict.event is not None:
             self.states[verdict.event["appeal_id"]] = verdict.state
             self.events.append((partition, verdict.key, verdict.value,
@@ -145,7 +149,7 @@ async def append_appeal_events(stream):
     try:
         async for records in stream.take_events(settings.LEDGER_BATCH, within=settings.LEDGER_BATCH_SECONDS):
             now = datetime.now(timezone.utc)
-            batch = Batch(appeal_id_to_state)
+            batch = Batch(appeal_id_to_state, ring_file(ASSERTIONS_FILE).current())
             for record in records:
                 message = record.message
                 if appeal_id_to_state.already_judged(message.partition, message.offset):

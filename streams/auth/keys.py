@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .. import settings
 
 
 class KeyFileError(SystemExit):
@@ -80,3 +83,46 @@ def rotate(path: Path) -> KeyRing:
     kid = new_kid()
     _write(path, kid, {**ring.private, kid: Ed25519PrivateKey.generate()})
     return load(path, create=False)
+
+
+TOKENS_FILE = "tokens.json"          # signs the bearer tokens the API verifies
+ASSERTIONS_FILE = "assertions.json"  # signs the tyndau-auth assertions the ledger verifies
+
+
+class RingFile:
+    """A key ring kept in step with its file: reloaded when the file changes (a rotation by an admin),
+    looked at no more than once a second."""
+
+    def __init__(self, path: Path, create: bool = True):
+        self.path, self.create = path, create
+        self._ring: KeyRing | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._checked = 0.0
+
+    def current(self) -> KeyRing:
+        now = time.monotonic()
+        if self._ring is not None and now - self._checked < 1.0:
+            return self._ring
+        self._checked = now
+        try:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if self._ring is None or stamp != self._stamp:
+            self._ring = load(self.path, create=self.create)
+            stat = self.path.stat()
+            self._stamp = (stat.st_mtime_ns, stat.st_size)
+        return self._ring
+
+
+def ring_file(name: str, directory: Path | None = None, create: bool = True) -> RingFile:
+    """The ring of `name` (TOKENS_FILE or ASSERTIONS_FILE) in TYNDAU_AUTH_DIR, one object per file and process."""
+    path = (directory or settings.AUTH_DIR) / name
+    key = (str(path), create)
+    if key not in _RINGS:
+        _RINGS[key] = RingFile(path, create)
+    return _RINGS[key]
+
+
+_RINGS: dict[tuple[str, bool], RingFile] = {}

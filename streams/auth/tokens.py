@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Container
 
 import jwt
 
@@ -103,9 +103,11 @@ def issue_token(ring: KeyRing, principal: Principal, ttl_seconds: int, now: date
     return sign(ring, claims), claims
 
 
-def verify_token(ring: KeyRing, token: Any, now: datetime, revoked: Iterable[str] = ()) -> Principal:
+def verify_token(ring: KeyRing, token: Any, now: datetime, revoked: Container[str] = frozenset()) -> Principal:
     """The principal a bearer token names; AuthError when it does not verify, has expired or is revoked."""
     claims = verified_claims(ring, token, TOKEN_AUDIENCE, now)
-    if claims["jti"] in set(revoked):
+    if not isinstance(claims["jti"], str):
+        raise AuthError("the credential's jti is not a string")
+    if claims["jti"] in revoked:
         raise AuthError("the credential has been revoked")
     return principal_from(claims)

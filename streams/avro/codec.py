@@ -25,7 +25,8 @@ NAMESPACE = "kz.tyndau"
 EVENT = f"{NAMESPACE}.AppealEvent"
 REJECTION = f"{NAMESPACE}.CommandRejected"
 PUBLIC_EVENT = f"{NAMESPACE}.PublicAppealEvent"
-TOP_LEVEL = (EVENT, REJECTION, PUBLIC_EVENT)   # the records messages are written with
+ACCESS_RECORD = f"{NAMESPACE}.AccessRecorded"
+TOP_LEVEL = (EVENT, REJECTION, PUBLIC_EVENT, ACCESS_RECORD)   # the records messages are written with
 # Each event type's payload branch of the AppealEvent union (the list: domain/events.py).
 PAYLOAD_RECORDS = {e.name: f"{NAMESPACE}.{e.record}" for e in EVENTS}
 PUBLIC_FILED = f"{NAMESPACE}.PublicAppealFiled"   # the filing's branch in PublicAppealEvent (citizen as pseudonym)

@@ -14,7 +14,10 @@ from .common import API_DEFAULT
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    query = query_string({"as_of": args.as_of, "personal": "true" if args.personal else None})
+    if args.personal and not args.purpose:
+        raise SystemExit("tyndau history --personal: state why with --purpose TEXT (it is recorded on appeals.access)")
+    query = query_string({"as_of": args.as_of, "personal": "true" if args.personal else None,
+                          "purpose": args.purpose if args.personal else None})
     document = worker_json(args.api, f"/v1/appeals/{urllib.parse.quote(args.appeal_id, safe='')}/history{query}")
     if args.format == "json":
         print(json.dumps(document, ensure_ascii=False))
@@ -88,7 +91,10 @@ def cmd_dossier(args: argparse.Namespace) -> int:
 
     if not args.out and not args.json:
         raise SystemExit("tyndau dossier: give --out FILE.pdf, --json, or both")
-    history = worker_json(args.api, f"/v1/appeals/{urllib.parse.quote(args.appeal_id, safe='')}/history?personal=true")
+    if not args.purpose:
+        raise SystemExit("tyndau dossier: state why the citizen's data is read with --purpose TEXT (it is recorded on appeals.access)")
+    query = query_string({"personal": "true", "purpose": args.purpose})
+    history = worker_json(args.api, f"/v1/appeals/{urllib.parse.quote(args.appeal_id, safe='')}/history{query}")
     if args.json:
         print(json.dumps(dossier_json(history, args.lang), ensure_ascii=False, indent=2))
     if args.out:
@@ -104,7 +110,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     history.add_argument("appeal_id")
     history.add_argument("--as-of", metavar="TIME", help="also show the state as it was then (ISO 8601 with offset, business time)")
     history.add_argument("--format", choices=["json", "table"], default="table")
-    history.add_argument("--personal", action="store_true", help="include the citizen's personal data (courts)")
+    history.add_argument("--personal", action="store_true", help="include the citizen's personal data (auditors; needs --purpose)")
+    history.add_argument("--purpose", metavar="TEXT", help="why personal data is read, e.g. a court's case number (recorded)")
     history.add_argument("--api", default=API_DEFAULT, help="the worker's HTTP address")
     history.set_defaults(func=cmd_history)
 
@@ -119,10 +126,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     dossier = sub.add_parser("dossier", help="one appeal's history as a document for a court (PDF, JSON; kk or ru)",
                              description="Who wrote, when, to which body, which deadlines applied, what answers and ratings "
-                                         "came, each event's hash, and how to verify them. Includes the citizen's personal data.")
+                                         "came, each event's hash, and how to verify them. Includes the citizen's personal data: "
+                                         "TYNDAU_TOKEN must be an auditor's, and the read is recorded with its purpose.")
     dossier.add_argument("appeal_id")
     dossier.add_argument("--out", metavar="FILE.pdf", help="write the PDF here")
     dossier.add_argument("--json", action="store_true", help="print the dossier as JSON")
     dossier.add_argument("--lang", choices=["kk", "ru"], default="kk")
+    dossier.add_argument("--purpose", metavar="TEXT",
+                         help="why the citizen's data is read, e.g. a court's case number (recorded on appeals.access)")
     dossier.add_argument("--api", default=API_DEFAULT, help="the worker's HTTP address")
     dossier.set_defaults(func=cmd_dossier)

@@ -12,14 +12,16 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..clients.publish import publish_file
+    from ..clients.signing import signer_for
 
     path = Path(args.file)
+    signer = signer_for()   # TYNDAU_TOKEN's principal, before anything is read or sent
     bar = tqdm(unit=" commands", desc="sending", disable=None, file=sys.stderr)
 
     def progress(sent: int) -> None:
         bar.update(sent - bar.n)
 
-    report = publish_file(path, wait=args.wait, progress=progress)
+    report = publish_file(path, signer=signer, wait=args.wait, progress=progress)
     bar.close()
     if args.rejections:
         with open(args.rejections, "w", encoding="utf-8") as out:
@@ -71,8 +73,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"wrote {written} commands for {args.appeals} appeals to {args.out}", file=sys.stderr)
         return 0
     from ..clients.publish import publish_lines
+    from ..clients.signing import SIMULATOR, signer_for
 
-    report = asyncio.run(publish_lines(enumerate(generated(), 1), wait=args.wait, rate=args.rate))
+    signer = signer_for(SIMULATOR)
+    report = asyncio.run(publish_lines(enumerate(generated(), 1), signer=signer, wait=args.wait, rate=args.rate))
     bar.close()
     print(json.dumps(report.as_json(), ensure_ascii=False))
     return 2 if report.unanswered else 0
@@ -82,7 +86,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     publish = sub.add_parser("publish", help="send commands from a JSON Lines file and report their outcomes",
                              description="Send each line of FILE (one command object per line) to appeals.commands, "
                                          "then wait for every outcome and report accepted, rejected and duplicate commands. "
-                                         "Exit status 0 when every outcome is known, 2 when some are not.")
+                                         "Each command is signed for the principal of TYNDAU_TOKEN with the deployment's "
+                                         "assertion key (TYNDAU_AUTH_DIR); an importer's commands keep the actors the file "
+                                         "names. Exit status 0 when every outcome is known, 2 when some are not.")
     publish.add_argument("file", metavar="FILE.jsonl")
     publish.add_argument("--wait", type=float, default=60.0,
                          help="give up when no outcome arrives for this many seconds (default 60; 0 = send only)")
@@ -93,7 +99,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     simulate = sub.add_parser("simulate", help="generate a national workload of appeal lifecycles (to Kafka or a file)",
                               description="Appeal lifecycles across the 20 regions (weighted by population) on a simulated "
                                           "clock: forwarding, extensions, answers, ratings, escalations, withdrawals, reopenings, "
-                                          "with per-region propensities calibrated to DOMAIN.md. The same --seed gives the same commands.")
+                                          "with per-region propensities calibrated to DOMAIN.md. The same --seed gives the same commands. "
+                                          "Sent to Kafka, they are signed as the importer `simulate` with the deployment's "
+                                          "assertion key (TYNDAU_AUTH_DIR), so every event says it was simulated (imported_by).")
     simulate.add_argument("--appeals", type=int, default=10_000, help="how many appeals (default 10000)")
     simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     simulate.add_argument("--start", default="2024-01-01", help="first day of the simulated period (default 2024-01-01)")

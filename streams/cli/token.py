@@ -1,14 +1,19 @@
-"""`tyndau token issue`: a signed credential for a principal, made locally with the deployment's key."""
+"""`tyndau token issue | revoke | rotate`: credentials of principals, made locally with the deployment's keys.
+
+Whoever can read the key files is the deployment's administrator; each act is recorded on
+appeals.access as an act of `cli:<operating-system user>` in the role admin.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import re
 import sys
 from datetime import datetime, timezone
 
 from .. import settings
-from ..auth.keys import load
+from ..auth.keys import ASSERTIONS_FILE, TOKENS_FILE, load, rotate
 from ..auth.tokens import AuthError, issue_token
 from ..domain.principals import ROLES, Principal
 
@@ -25,13 +30,33 @@ def ttl_seconds(text: str) -> int:
     return seconds
 
 
+def administrator() -> Principal:
+    """Who runs this command: the operating-system user, acting as admin with the deployment's keys."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Principal(f"cli:{user}"[:128], "admin")
+
+
+def _record(what: str, object_type: str, obj: str, purpose: str | None = None) -> None:
+    from ..kafka.access import AccessNotRecorded, access_record, record_now
+
+    try:
+        record_now(access_record(administrator(), what, object_type, obj, purpose=purpose, via="cli"))
+    except AccessNotRecorded as error:
+        raise SystemExit(f"tyndau token: {error}; is Kafka running (`tyndau up`) and TYNDAU_KAFKA set?") from None
+
+
 def cmd_token_issue(args: argparse.Namespace) -> int:
     principal = Principal(args.name or args.role, args.role, tuple(args.body), tuple(args.region))
-    ring = load(settings.AUTH_DIR / "tokens.json")
+    ring = load(settings.AUTH_DIR / TOKENS_FILE)
     try:
         token, claims = issue_token(ring, principal, args.ttl, datetime.now(timezone.utc))
     except AuthError as error:
         raise SystemExit(f"tyndau token issue: {error.detail}") from None
+    # Recorded before the token is shown: a credential nobody can account for is never handed out.
+    _record("issue_token", "token", claims["jti"], purpose=f"{principal.role} {principal.name}")
     expires = datetime.fromtimestamp(claims["exp"], timezone.utc).isoformat().replace("+00:00", "Z")
     scope = "".join(f" body {b}" for b in principal.bodies) + "".join(f" region {r}" for r in principal.regions)
     print(f"{principal.role} {principal.name}{scope}; expires {expires}; jti {claims['jti']} (key {ring.active})",
@@ -40,10 +65,35 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ..kafka.revocations import jti_problem, revoke
+
+    problem = jti_problem(args.jti)
+    if problem:
+        raise SystemExit(f"tyndau token revoke: {problem}")
+    load(settings.AUTH_DIR / TOKENS_FILE, create=False)   # only the holder of the deployment's keys revokes
+    asyncio.run(revoke(args.jti, administrator().name))
+    _record("revoke_token", "token", args.jti, purpose=args.reason)
+    print(f"revoked {args.jti}; every worker refuses it within seconds", file=sys.stderr)
+    return 0
+
+
+def cmd_token_rotate(args: argparse.Namespace) -> int:
+    name = TOKENS_FILE if args.which == "tokens" else ASSERTIONS_FILE
+    ring = rotate(settings.AUTH_DIR / name)
+    _record("rotate_keys", "keys", name)
+    print(f"{name}: key {ring.active} now signs; the {len(ring.private) - 1} older key(s) still verify. Workers "
+          "pick the change up within a second.", file=sys.stderr)
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    token = sub.add_parser("token", help="issue credentials (signed, expiring JWTs) for principals",
+    token = sub.add_parser("token", help="issue, revoke and rotate credentials (signed, expiring JWTs) of principals",
                            description="Credentials for the HTTP API and the CLI (TYNDAU_TOKEN). They are signed with the "
-                                       "deployment's key in TYNDAU_AUTH_DIR, which is created there on first use.")
+                                       "deployment's key in TYNDAU_AUTH_DIR, which is created there on first use. Every "
+                                       "issue, revocation and rotation is recorded on appeals.access.")
     actions = token.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     issue = actions.add_parser("issue", help="sign a credential and print it as the last line",
@@ -56,3 +106,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     issue.add_argument("--name", help="the principal's name, the token's sub (default: the role)")
     issue.add_argument("--ttl", type=ttl_seconds, default=30 * 86400, help="lifetime, e.g. 30d, 12h, 15m (default 30d)")
     issue.set_defaults(func=cmd_token_issue)
+    revoke = actions.add_parser("revoke", help="revoke a credential by its jti (workers refuse it within seconds)",
+                                description="Append the credential's jti to appeals.revocations, which every worker "
+                                            "follows. The jti is printed by `tyndau token issue`.")
+    revoke.add_argument("jti", metavar="JTI", help="the token's id (its jti claim)")
+    revoke.add_argument("--reason", help="why it is revoked (recorded on appeals.access)")
+    revoke.set_defaults(func=cmd_token_revoke)
+    rotate_keys = actions.add_parser("rotate", help="add a signing key and make it the one that signs",
+                                     description="Rotate the key of credentials (tokens) or of command assertions. "
+                                                 "Older keys keep verifying what they signed.")
+    rotate_keys.add_argument("--which", choices=["tokens", "assertions"], default="tokens")
+    rotate_keys.set_defaults(func=cmd_token_rotate)

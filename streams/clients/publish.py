@@ -17,6 +17,7 @@ from .. import settings, topics
 from ..domain.bounds import MAX_COMMAND_BYTES
 from ..kafka.outcomes import Outcome, OutcomeReader, OutcomeWaiter
 from ..kafka.security import connection
+from .signing import Signer
 
 
 class Oversized(NamedTuple):
@@ -70,10 +71,13 @@ def read_lines(path: Path) -> Iterable[tuple[int, bytes | Oversized]]:
                 yield number, line
 
 
-async def publish_lines(lines: Iterable[tuple[int, str | bytes | Oversized]], *, bootstrap: str | None = None, wait: float = 30.0,
+async def publish_lines(lines: Iterable[tuple[int, str | bytes | Oversized]], *, signer: Signer | None,
+                        bootstrap: str | None = None, wait: float = 30.0,
                         progress: Callable[[int], None] | None = None, rate: float = 0.0) -> PublishReport:
-    """Send every line; with wait > 0, collect outcomes until all are known or none came for `wait` seconds.
-    With rate > 0, send at that many commands per second (a steady stream) instead of as fast as possible."""
+    """Send every line, each with its `tyndau-auth` assertion from `signer` (None: unsigned, which the
+    ledger rejects `unauthenticated`); with wait > 0, collect outcomes until all are known or none
+    came for `wait` seconds. With rate > 0, send at that many commands per second (a steady stream)
+    instead of as fast as possible."""
     bootstrap = bootstrap or settings.KAFKA_BOOTSTRAP
     report, waiter, line_of = PublishReport(), OutcomeWaiter(keep=0), {}
     reader = OutcomeReader(bootstrap)
@@ -115,8 +119,10 @@ async def publish_lines(lines: Iterable[tuple[int, str | bytes | Oversized]], *,
             line_of[request_id] = number
             if wait > 0:
                 futures.append((request_id, waiter.expect(command_id, request_id)))
-            sends.append(await producer.send(topics.COMMANDS, value=value, key=key,
-                                             headers=[(topics.REQUEST_ID_HEADER, request_id.encode())]))
+            headers = [(topics.REQUEST_ID_HEADER, request_id.encode())]
+            if signer is not None:
+                headers.append((topics.AUTH_HEADER, signer.header(value, command_id)))
+            sends.append(await producer.send(topics.COMMANDS, value=value, key=key, headers=headers))
             report.sent += 1
             if len(sends) >= (2000 if rate <= 0 else max(1, int(rate // 10))):
                 await asyncio.gather(*sends)

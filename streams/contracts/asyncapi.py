@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import settings, topics
 from ..avro import codec
-from ..topics import COMMAND_ID_HEADER, REQUEST_ID_HEADER, SOURCE_HEADER, TopicSpec, topic_specs
+from ..topics import AUTH_HEADER, COMMAND_ID_HEADER, REQUEST_ID_HEADER, SOURCE_HEADER, TopicSpec, topic_specs
 from .openapi import openapi_document
 
 AVRO_FORMAT = "application/vnd.apache.avro;version=1.9.0"
@@ -22,8 +22,12 @@ MESSAGES = {
     topics.REJECTED: ("CommandRejected", codec.REJECTION),
     topics.PUBLIC: ("PublicAppealEvent", codec.PUBLIC_EVENT),
     topics.SCHEMAS: ("WriterSchema", None),
+    topics.ACCESS: ("AccessRecorded", codec.ACCESS_RECORD),
+    topics.REVOCATIONS: ("CredentialRevoked", None),
 }
 KEYS = {
+    topics.ACCESS: "the object accessed: an appeal id, a command id, a token's jti, a key file's name",
+    topics.REVOCATIONS: "the revoked token's jti",
     topics.SCHEMAS: "CRC-64-AVRO fingerprint of the schema's parsing canonical form, 16 lowercase hex digits",
     topics.REJECTED: "appeal id when the command named one (null otherwise)",
 }
@@ -68,6 +72,18 @@ def message(topic: str) -> dict[str, Any]:
                 variant["properties"]["citizen"] = schemas["Citizen"]
         out.update(contentType="application/json", summary=f"A command, one JSON object; header {REQUEST_ID_HEADER} correlates the outcome.",
                    payload=command)
+        out["headers"] = {"type": "object", "required": [AUTH_HEADER], "properties": {
+            REQUEST_ID_HEADER: {"type": "string", "description": "the sender's request id, copied to its rejection"},
+            AUTH_HEADER: {"type": "string", "description": "the API's assertion (an EdDSA JWT, audience tyndau-ledger) "
+                                                           "naming the principal, bound to the SHA-256 of the command's "
+                                                           "bytes and its command_id; without a valid one the command is "
+                                                           "rejected unauthenticated"},
+        }}
+    elif topic == topics.REVOCATIONS:
+        out.update(contentType="application/json", summary="A revoked credential; workers refuse its token from then on.",
+                   payload={"type": "object", "required": ["jti", "revoked_at", "by"], "properties": {
+                       "jti": {"type": "string"}, "revoked_at": {"type": "string", "format": "date-time"},
+                       "by": {"type": "string", "description": "the administrator who revoked it"}}})
     else:
         out.update(contentType="application/json", summary="An Avro writer schema (JSON, named types inlined).",
                    payload={"type": "object"})

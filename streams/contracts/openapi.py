@@ -63,9 +63,14 @@ def openapi_document() -> dict[str, Any]:
                  "400": {"description": "Not a JSON object (bad syntax, not UTF-8, nested over 1,024 deep), or a bad `wait`", **error},
                  "413": {"description": f"The body is over {bounds.MAX_COMMAND_BYTES} bytes", **error},
                  "415": {"description": "The body is not Content-Type: application/json (UTF-8)", **error}}
+    refusals = {"401": {"description": "No valid credential (Authorization: Bearer <token>)", **error},
+                "403": {"description": "The credential's role or scope does not allow this", **error},
+                "429": {"description": "Over the principal's rate limit; retry after the Retry-After header", **error}}
+    responses.update(refusals)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "tyndau intake", "version": "1", "description": "Commands for citizens' appeals; each becomes an event on appeals.events or a record on appeals.rejected."},
+        "info": {"title": "tyndau intake", "version": "1", "description": "Commands for citizens' appeals; each becomes an event on appeals.events or a record on appeals.rejected. Every call sends a credential (tyndau token issue); the event names its principal as the actor."},
+        "security": [{"bearer": []}],
         "paths": {
             "/v1/commands": {"post": {"operationId": "sendCommand", "parameters": [wait],
                                       "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Command"}}}},
@@ -75,8 +80,14 @@ def openapi_document() -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": responses}},
             "/v1/outcomes/{command_id}": {"get": {"operationId": "getOutcome", "parameters": [
-                {"name": "command_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "The outcome", **outcome}, "404": {"description": "Unknown or pending"}}}},
+                {"name": "command_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "purpose", "in": "query", "schema": {"type": "string"},
+                 "description": "Required of an auditor reading a filing's personal data (recorded on appeals.access)"}],
+                "responses": {"200": {"description": "The outcome; personal fields only for auditors", **outcome},
+                              "404": {"description": "Unknown or pending"}, **refusals}}},
+            "/v1/me": {"get": {"operationId": "whoAmI", "responses": {
+                "200": {"description": "The caller's principal: name, role, bodies, regions"}, **refusals}}},
         },
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": {"bearer": {
+            "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA), from `tyndau token issue`"}}},
     }

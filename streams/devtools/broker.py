@@ -6,6 +6,7 @@ points TYNDAU_KAFKA (or KAFKA_BOOTSTRAP_SERVERS) at it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from .. import settings
 
@@ -31,12 +33,20 @@ def _pinned_version() -> str:
     return text.split("<kafka.version>", 1)[1].split("</kafka.version>", 1)[0].strip()
 
 
+def _pom_digest() -> str:
+    return hashlib.sha256((DEPLOY_DIR / "pom.xml").read_bytes()).hexdigest()
+
+
 def ensure_jars(cache: Path | None = None, quiet: bool = False) -> Path:
-    """The folder of the pinned broker's jars, fetched with Maven on first use only."""
+    """The folder of the pinned broker's jars, fetched with Maven on first use only.
+
+    Its `.complete` marker names the digest of the pom.xml they were fetched for, so a cache
+    filled before a dependency was added (or changed) is fetched again, once."""
     cache = cache or settings.KAFKA_CACHE
     version = _pinned_version()
     lib = cache / f"kafka-{version}" / "lib"
-    if (lib / ".complete").exists():
+    marker = f"{version} {_pom_digest()}\n"
+    if (lib / ".complete").exists() and (lib / ".complete").read_text() == marker:
         return lib
     for tool in ("mvn", "java"):
         if shutil.which(tool) is None:
@@ -52,7 +62,7 @@ def ensure_jars(cache: Path | None = None, quiet: bool = False) -> Path:
     )
     if result.returncode != 0:
         raise BrokerError(f"Maven could not fetch Kafka {version}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-    (partial / ".complete").write_text(version + "\n")
+    (partial / ".complete").write_text(marker)
     shutil.rmtree(lib, ignore_errors=True)
     partial.rename(lib)
     return lib
@@ -93,6 +103,8 @@ class Broker:
     port: int = 9092
     controller_port: int | None = None
     heap: str = "512m"
+    # The template in deploy/kafka whose placeholders _placeholders() fills.
+    config_template: ClassVar[str] = "server.properties"
 
     @property
     def bootstrap(self) -> str:
@@ -106,18 +118,24 @@ class Broker:
     def log_file(self) -> Path:
         return self.data_dir / "broker.log"
 
-    def _java(self, lib: Path, main: str, *args: str) -> list[str]:
-        return ["java", f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
-                f"-Dlog4j2.configurationFile={DEPLOY_DIR / 'log4j2.properties'}",
+    def _java(self, lib: Path, main: str, *args: str, jvm: tuple[str, ...] | None = None) -> list[str]:
+        """The command that runs `main` from the pinned jars; `jvm` replaces the broker's heap and collector."""
+        jvm = (f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC") if jvm is None else jvm
+        return ["java", *jvm, f"-Dlog4j2.configurationFile={DEPLOY_DIR / 'log4j2.properties'}",
                 "-cp", f"{lib}/*", main, *args]
+
+    def _placeholders(self) -> dict[str, object]:
+        return {"host": self.host, "port": self.port, "controller_port": self.controller_port,
+                "log_dirs": self.data_dir / "kraft-logs"}
+
+    def _format_options(self) -> list[str]:
+        """Further arguments of `StorageTool format` (none: the plaintext broker has no users)."""
+        return []
 
     def _write_config(self) -> Path:
         if self.controller_port is None:
             self.controller_port = free_port(self.host)
-        config = (DEPLOY_DIR / "server.properties").read_text().format(
-            host=self.host, port=self.port, controller_port=self.controller_port,
-            log_dirs=self.data_dir / "kraft-logs",
-        )
+        config = (DEPLOY_DIR / self.config_template).read_text().format(**self._placeholders())
         path = self.data_dir / "server.properties"
         path.write_text(config)
         return path
@@ -132,7 +150,8 @@ class Broker:
             raise BrokerError(f"port {self.host}:{self.port} is taken by another program; choose another with --port")
         config = self._write_config()
         if not (self.data_dir / "kraft-logs" / "meta.properties").exists():
-            fmt = subprocess.run(self._java(lib, "kafka.tools.StorageTool", "format", "-t", str(uuid.uuid4()), "-c", str(config)),
+            fmt = subprocess.run(self._java(lib, "kafka.tools.StorageTool", "format", "-t", str(uuid.uuid4()), "-c", str(config),
+                                            *self._format_options()),
                                  capture_output=True, text=True)
             if fmt.returncode != 0:
                 raise BrokerError(f"formatting KRaft storage in {self.data_dir} failed:\n{fmt.stdout}{fmt.stderr}")

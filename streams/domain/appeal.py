@@ -97,8 +97,13 @@ def default_actor(command: Command, state: AppealState | None) -> tuple[str, str
     return ("body", state.body if state else command.data.get("body", ""))
 
 
-def decide(state: AppealState | None, command: Command, recorded_at: datetime) -> dict[str, Any]:
-    """The event this command appends to the appeal, without its hash; CommandError if none."""
+def decide(state: AppealState | None, command: Command, recorded_at: datetime,
+           actor: dict[str, Any] | None = None, imported_by: str | None = None) -> dict[str, Any]:
+    """The event this command appends to the appeal, without its hash; CommandError if none.
+
+    `actor` is who the event names (the authenticated principal, see principals.actor_record);
+    without one, the actor the command states or the default of its type (imported histories).
+    `imported_by` names the importer that moved the event in."""
     if state is not None and command.command_id in state.command_ids:
         raise CommandError("duplicate_command", f"command {command.command_id} was already appended to appeal {state.appeal_id}")
     event_type, allowed = EVENT_OF_COMMAND[command.type], LEGAL_IN[command.type]
@@ -123,7 +128,9 @@ def decide(state: AppealState | None, command: Command, recorded_at: datetime) -
         region = state.region
         body = command.data["to_body"] if command.type == "route" else state.body
         sequence, prev_hash = state.sequence + 1, state.last_hash
-    role, actor_id = default_actor(command, state)
+    if actor is None:
+        role, actor_id = default_actor(command, state)
+        actor = {"role": role, "id": actor_id, "bodies": [], "regions": []}
     return {
         "event_id": event_id_for(command.appeal_id, command.command_id),
         "appeal_id": command.appeal_id,
@@ -132,12 +139,13 @@ def decide(state: AppealState | None, command: Command, recorded_at: datetime) -
         "command_id": command.command_id,
         "occurred_at": command.at,
         "recorded_at": recorded_at,
-        "actor": {"role": role, "id": actor_id},
+        "actor": actor,
         "region": region,
         "body": body,
         "payload": payload,
         "prev_hash": prev_hash,
         "hash": "",
+        "imported_by": imported_by,
     }
 
 

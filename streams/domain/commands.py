@@ -25,7 +25,7 @@ ACTOR_ROLES = ("citizen", "body", "system", "monitor", "centre")
 REJECTION_REASONS = ("malformed", "too_large", "unknown_type", "missing_field", "invalid_field", "unknown_region",
                      "invalid_iin", "key_mismatch", "wrong_partition", "too_many_events", "unknown_appeal",
                      "appeal_exists", "invalid_transition", "deadline_rule", "before_filing", "duplicate_command",
-                     "internal_error")
+                     "unauthenticated", "forbidden", "internal_error")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,20 @@ COMMANDS_OF: dict[str, tuple[str, ...]] = {
     "admin": (),
 }
 
+# Read right -> the roles that hold it. The HTTP API names one right per endpoint (streams/http/access.py);
+# the role x endpoint matrix of the tests is generated from both tables.
+READS: dict[str, tuple[str, ...]] = {
+    "figures": ("monitor", "centre", "auditor", "admin"),              # ranking, KPIs, trend, escalations, overdue
+    "queries": ("monitor", "centre", "auditor", "operator", "admin"),  # the named queries of projections/queries
+    "history": ("auditor", "centre", "admin"),                         # an appeal's history without personal data
+    "personal": ("auditor",),                                          # personal data: histories, dossiers, filings
+    "commands": tuple(role for role in ROLES if COMMANDS_OF[role]),    # sending commands
+    "outcomes": tuple(role for role in ROLES if COMMANDS_OF[role]) + ("auditor",),
+    "operations": ("operator", "admin"),                               # progress of rebuilds, health details
+    "administer": ("admin",),                                          # rebuilds, credentials, keys
+    "identity": ROLES,                                                 # who the caller is
+}
+
 # Who an escalation is by, for the roles that may escalate in their own name.
 ESCALATION_BY_ROLE = {"gateway": "citizen", "system": "system"}
 
@@ -46,6 +60,15 @@ class Principal:
         return {"name": self.name, "role": self.role, "bodies": list(self.bodies), "regions": list(self.regions)}
 
 
+def may_read(role: str, right: str) -> bool:
+    return role in READS.get(right, ())
+
+
+def regions_in_scope(principal: Principal) -> tuple[str, ...]:
+    """The regions whose figures `principal` sees: a monitor's listed regions; () = national."""
+    return principal.regions if principal.role == "monitor" else ()
+
+
 def may_send(role: str, command_type: str) -> bool:
     return command_type in COMMANDS_OF.get(role, ())
 
@@ -53,6 +76,9 @@ def may_send(role: str, command_type: str) -> bool:
 def authorize(principal: Principal, command: Command, state: AppealState | None) -> None:
     """None when `principal` may send `command` to the appeal in `state`; CommandError `forbidden` saying why."""
     role = principal.role
+    if command.actor is not None and role != "importer":
+        raise CommandError("forbidden", "a command names no actor of its own: the actor is the authenticated caller "
+                                        "(only an importer carries over the actors of the history it moves)")
     if not may_send(role, command.type):
         allowed = ", ".join(COMMANDS_OF.get(role, ())) or "no commands"
         raise CommandError("forbidden", f"a {shown(role)} principal may send {allowed}, not {command.type}")
@@ -69,9 +95,14 @@ def authorize(principal: Principal, command: Command, state: AppealState | None)
         raise CommandError("forbidden", f"a {role} principal escalates by {by}, not by {shown(command.data.get('by'))}")
 
 
-def actor_of(principal: Principal, command: Command) -> tuple[str, str] | None:
-    """The (role, id) the event names: the principal itself, never what the command says of itself,
-    except for an importer, which carries over the actor written in the history it moves."""
+def actor_record(principal: Principal, command: Command) -> tuple[dict[str, Any] | None, str | None]:
+    """(the actor the event names, the importer that moved it in). The actor is the principal itself,
+    with its scope, never what the command says of itself; except for an importer, which carries
+    over the actor written in the history it moves (None: the default of the command's type) and
+    is named as `imported_by`."""
     if principal.role == "importer":
-        return command.actor
-    return principal.role, principal.name
+        if command.actor is None:
+            return None, principal.name
+        return {"role": command.actor[0], "id": command.actor[1], "bodies": [], "regions": []}, principal.name
+    return {"role": principal.role, "id": principal.name, "bodies": list(principal.bodies),
+            "regions": list(principal.regions)}, None

@@ -3,12 +3,19 @@
     POST /v1/commands                a command object; ?wait=SECONDS (default 10, 0 = do not wait)
     POST /v1/commands/{type}         the same, with the type taken from the path
     GET  /v1/outcomes/{command_id}   the outcome of a recent command
+
+The caller's credential decides who the command is from: the API writes it with a `tyndau-auth`
+header, an assertion signed with the API's key over the command's bytes and id, which the
+ledger checks. Outcomes show personal data (a filing's citizen, free texts) to auditors only,
+and each such read is recorded on appeals.access.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime, timezone
+from typing import Any
 
 import orjson
 from faust.web import Request, Response, View
@@ -16,9 +23,14 @@ from faust.web import Request, Response, View
 from .. import topics
 from ..agents.channels import commands_topic
 from ..app import app
+from ..auth.assertions import sign_assertion
+from ..auth.keys import ASSERTIONS_FILE, ring_file
 from ..domain import bounds
 from ..domain.commands import COMMAND_FIELDS
-from ..kafka.outcomes import OutcomeReader, OutcomeWaiter
+from ..domain.principals import Principal, may_read
+from ..domain.privacy import PERSONAL_FIELDS, public_payload
+from ..kafka.outcomes import Outcome, OutcomeReader, OutcomeWaiter
+from .access import principal_of, record_access, stated_purpose
 from .base import ClientError, JsonView, parse_json, query_seconds, read_body
 
 waiter = OutcomeWaiter()
@@ -33,6 +45,19 @@ async def follow_outcomes() -> None:
         await reader.run(waiter)
     finally:
         await reader.stop()
+
+
+def outcome_for(outcome: Outcome, principal: Principal) -> dict[str, Any]:
+    """The outcome as `principal` may see it: without personal fields unless it may read them."""
+    shown = outcome.as_json()
+    event = shown.get("event")
+    if event is not None and PERSONAL_FIELDS.get(event["event_type"]) and not may_read(principal.role, "personal"):
+        shown["event"] = {**event, "payload": public_payload(event)}
+    return shown
+
+
+def holds_personal_data(outcome: Outcome) -> bool:
+    return outcome.status == "accepted" and bool(PERSONAL_FIELDS.get(outcome.record["event_type"]))
 
 
 async def submit(view: View, request: Request, forced_type: str | None = None) -> Response:
@@ -57,9 +82,11 @@ async def submit(view: View, request: Request, forced_type: str | None = None) -
     command_id = command.get("command_id")
     command_id = command_id if isinstance(command_id, str) else None
     request_id = str(uuid.uuid4())
+    principal = principal_of(request)
+    assertion = sign_assertion(ring_file(ASSERTIONS_FILE).current(), principal, body, command_id, datetime.now(timezone.utc))
     fut = waiter.expect(command_id, request_id) if wait > 0 else None
     await commands_topic.send(key=appeal_id.encode() if isinstance(appeal_id, str) else None, value=body,
-                              headers={topics.REQUEST_ID_HEADER: request_id.encode()})
+                              headers={topics.REQUEST_ID_HEADER: request_id.encode(), topics.AUTH_HEADER: assertion})
     pending = {"status": "pending", "command_id": command_id, "request_id": request_id}
     if fut is None:
         return view.json(pending, status=202)
@@ -69,7 +96,7 @@ async def submit(view: View, request: Request, forced_type: str | None = None) -
         waiter.forget(request_id)
         return view.json(pending, status=202)
     status = {"accepted": 201, "duplicate": 200, "rejected": 422}[outcome.status]
-    return view.json({**outcome.as_json(), "request_id": request_id}, status=status)
+    return view.json({**outcome_for(outcome, principal), "request_id": request_id}, status=status)
 
 
 @app.page("/v1/commands")
@@ -89,8 +116,11 @@ class TypedCommands(JsonView):
 @app.page("/v1/outcomes/{command_id}")
 class Outcomes(JsonView):
     async def get(self, request: Request, command_id: str) -> Response:
+        principal = principal_of(request)
         outcome = waiter.recent(command_id)
         if outcome is None:
             return self.json({"error": f"no recent outcome for command {bounds.shown(command_id)}; it may be pending or older "
                                        "than this worker"}, status=404)
-        return self.json(outcome.as_json())
+        if holds_personal_data(outcome) and may_read(principal.role, "personal"):
+            await record_access(request, "read_filing_outcome", "command", command_id, stated_purpose(request))
+        return self.json(outcome_for(outcome, principal))

@@ -7,6 +7,9 @@
     GET  /v1/overdue?limit=20&today=DATE   appeals past due
     GET  /v1/regions                 the first-level KATO codes and names
     POST /v1/query/{name}            a named query of projections/queries with its parameters
+
+A regional monitor sees its regions only: every figure is computed over them, and a named
+query that cannot be limited to regions (it has no `regions` parameter) is refused to it.
 """
 
 from __future__ import annotations
@@ -18,12 +21,19 @@ from faust.web import Request, Response, View
 from ..app import app
 from ..avro.jsonable import jsonable
 from ..domain import bounds
+from ..domain.principals import regions_in_scope
 from ..domain.regions import REGIONS
+from .access import principal_of
 from .base import ClientError, JsonView, parse_json, query_date, query_int, read_body
 
 
 def _dates(request: Request) -> dict[str, Any]:
     return {name: query_date(request, name) for name in ("from", "to", "today")}
+
+
+def _scope(request: Request) -> tuple[str, ...]:
+    """The regions the caller's figures cover; () = national."""
+    return regions_in_scope(principal_of(request))
 
 
 def _limit(request: Request) -> int:
@@ -51,8 +61,10 @@ class Ranking(JsonView):
             region = r.query.get("region", "")
             if region and region not in REGIONS:
                 raise ClientError(400, f"region must be a first-level KATO code, e.g. 75; got {bounds.shown(region)}")
-            d = _dates(r)
-            return lambda: ranking(by, d["from"], d["to"], d["today"], region=region)
+            d, scope = _dates(r), _scope(r)
+            if region and scope and region not in scope:
+                raise ClientError(403, f"region {region} is outside this monitor's regions ({', '.join(scope)})")
+            return lambda: ranking(by, d["from"], d["to"], d["today"], region=region, regions=scope)
         return await _answer(self, request, compute)
 
 
@@ -62,8 +74,8 @@ class Kpis(JsonView):
         from projections.ranking import kpis
 
         def compute(r: Request):
-            d = _dates(r)
-            return lambda: kpis(d["from"], d["to"], d["today"])
+            d, scope = _dates(r), _scope(r)
+            return lambda: kpis(d["from"], d["to"], d["today"], regions=scope)
         return await _answer(self, request, compute)
 
 
@@ -73,8 +85,8 @@ class Trend(JsonView):
         from projections.ranking import trend
 
         def compute(r: Request):
-            days, d = query_int(r, "days", 60, 1, 3650), _dates(r)
-            return lambda: trend(days, d["to"])
+            days, d, scope = query_int(r, "days", 60, 1, 3650), _dates(r), _scope(r)
+            return lambda: trend(days, d["to"], regions=scope)
         return await _answer(self, request, compute)
 
 
@@ -82,7 +94,10 @@ class Trend(JsonView):
 class Escalations(JsonView):
     async def get(self, request: Request) -> Response:
         from projections.ranking import escalations
-        return await _answer(self, request, lambda r: (lambda: escalations(_limit(r))))
+        def compute(r: Request):
+            limit, scope = _limit(r), _scope(r)
+            return lambda: escalations(limit, regions=scope)
+        return await _answer(self, request, compute)
 
 
 @app.page("/v1/overdue")
@@ -91,8 +106,8 @@ class Overdue(JsonView):
         from projections.ranking import overdue
 
         def compute(r: Request):
-            limit, d = _limit(r), _dates(r)
-            return lambda: overdue(limit, d["today"])
+            limit, d, scope = _limit(r), _dates(r), _scope(r)
+            return lambda: overdue(limit, d["today"], regions=scope)
         return await _answer(self, request, compute)
 
 
@@ -107,12 +122,20 @@ class NamedQuery(JsonView):
     """Named read-only queries from projections/queries, for CLI tools while this worker owns chDB."""
 
     async def post(self, request: Request, name: str) -> Response:
-        from projections.clickhouse import QueryParameterError, check_parameters, in_db_thread, query_names, run_query
+        from projections.clickhouse import (QueryParameterError, check_parameters, in_db_thread, placeholders, query_names,
+                                            run_query)
 
         if name not in query_names():
             return self.json({"error": f"no query named {bounds.shown(name)}", "queries": sorted(query_names())}, status=404)
         body = await read_body(request)
         parameters = parse_json(body) if body else {}
+        scope = _scope(request)
+        if "regions" in placeholders(name) and isinstance(parameters, dict):
+            if scope:
+                parameters["regions"] = list(scope)   # its scope, whatever it asked for
+        elif scope:
+            raise ClientError(403, f"query {name} covers every region; a regional monitor may run only queries with a "
+                                   "regions parameter")
         try:
             checked = check_parameters(name, parameters)
         except QueryParameterError as error:

@@ -144,13 +144,21 @@ def test_check_parameters_wants_exactly_the_placeholders():
     assert check_parameters("ping", {}) == {}
     with pytest.raises(QueryParameterError, match=r"^it takes no parameters; unknown: \['x'\]$"):
         check_parameters("ping", {"x": 1})
-    with pytest.raises(QueryParameterError, match=r"^it takes from, to, today; missing: from, today$"):
+    with pytest.raises(QueryParameterError, match=r"^it takes from, regions, to, today; missing: from, today$"):
         check_parameters("kpis", {"to": "2031-01-01"})
-    with pytest.raises(QueryParameterError, match=r"^it takes limit; unknown: \['by', 'z'\]; missing: limit$"):
+    with pytest.raises(QueryParameterError, match=r"^it takes limit, regions; unknown: \['by', 'z'\]; missing: limit$"):
         check_parameters("escalations", {"z": 1, "by": "region"})
     for value in ([], "limit=1", None, 5, [["limit", 1]]):
         with pytest.raises(QueryParameterError, match="the parameters are a JSON object"):
             check_parameters("escalations", value)
+
+
+def test_check_parameters_array_of_ids():
+    assert check_parameters("escalations", {"limit": 1, "regions": ["71", "62"]})["regions"] == ["71", "62"]
+    assert check_parameters("escalations", {"limit": 1, "regions": []})["regions"] == []
+    for bad in ("71", [71], ["a\x00"], ["x" * 129], ["7"] * 1001, None):
+        with pytest.raises(QueryParameterError, match="regions must be a list of at most 1000 ids"):
+            check_parameters("escalations", {"limit": 1, "regions": bad})
 
 
 def test_check_parameters_string():
@@ -166,7 +174,7 @@ def test_check_parameters_string():
 
 def test_check_parameters_dates_are_within_the_bounds():
     ok = check_parameters("kpis", {"from": "1970-01-01", "to": "2149-12-31", "today": "2031-02-28"})
-    assert ok == {"from": date(1970, 1, 1), "to": date(2149, 12, 31), "today": date(2031, 2, 28)}
+    assert ok == {"from": date(1970, 1, 1), "to": date(2149, 12, 31), "today": date(2031, 2, 28), "regions": []}
     message = f"^from must be a date YYYY-MM-DD between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}$"
     for bad in ("1969-12-31", "2150-01-01", "2031-02-29", "31.01.2031", "2031-01-01T00:00", "", None, 20310101,
                 "2031-01-01 ", ["2031-01-01"]):
@@ -195,10 +203,17 @@ def test_check_parameters_identifier_is_only_a_groupable_column():
             check_parameters("ranking", {"by": bad, **period})
 
 
-def test_check_parameters_refuses_a_placeholder_type_it_does_not_take():
+def test_check_parameters_refuses_a_placeholder_type_it_does_not_take(monkeypatch):
     assert placeholders("states_by_id") == {"ids": "Array(String)"}
-    with pytest.raises(QueryParameterError, match=r"^ids has the type Array\(String\), which this endpoint does not take$"):
-        check_parameters("states_by_id", {"ids": ["A-1"]})
+    assert check_parameters("states_by_id", {"ids": ["A-1"]}) == {"ids": ["A-1"]}
+    monkeypatch.setattr(clickhouse, "placeholders", lambda name: {"n": "Float64"})
+    with pytest.raises(QueryParameterError, match=r"^n has the type Float64, which this endpoint does not take$"):
+        check_parameters("any", {"n": 1.5})
+
+
+def test_the_scope_of_regions_may_be_left_out_and_is_then_national():
+    assert check_parameters("escalations", {"limit": 3}) == {"limit": 3, "regions": []}
+    assert "regions" not in check_parameters("ping", {})
 
 
 def parameters_for(name: str, valid: st.SearchStrategy, invalid: st.SearchStrategy) -> st.SearchStrategy:
@@ -217,6 +232,7 @@ VALID = {
     "UInt32": st.integers(0, 2 ** 32 - 1),
     "UInt64": st.integers(0, 2 ** 64 - 1),
     "Identifier": st.sampled_from(GROUPABLE_COLUMNS),
+    "Array(String)": st.lists(st.sampled_from(["71", "62", "75", "A-1"]), max_size=3),
 }
 
 
@@ -237,7 +253,8 @@ def test_check_parameters_never_raises_anything_but_query_parameter_error(call):
     except QueryParameterError as error:
         assert str(error)
         return
-    assert isinstance(parameters, dict) and set(checked) == set(parameters) == set(placeholders(name))
+    assert isinstance(parameters, dict) and set(checked) == set(parameters) | ({"regions"} & set(placeholders(name)))
+    assert set(checked) == set(placeholders(name))
     for key, kind in placeholders(name).items():
         value = checked[key]
         if kind == "Date32":
@@ -246,6 +263,8 @@ def test_check_parameters_never_raises_anything_but_query_parameter_error(call):
             assert type(value) is int and 0 <= value
         elif kind == "Identifier":
             assert value in GROUPABLE_COLUMNS
+        elif kind == "Array(String)":
+            assert isinstance(value, list) and all(isinstance(v, str) for v in value)
         else:
             assert kind == "String" and isinstance(value, str)
 

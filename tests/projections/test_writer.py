@@ -10,7 +10,7 @@ import pytest
 from projections.clickhouse import run_query
 from projections.writer import ProjectionWriter, RawEvent
 from streams.agents.judge import judge
-from tests.support.messages import FILING, command_message
+from tests.support.messages import FILING, RING, signed_message
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
 
@@ -23,7 +23,7 @@ def ledger_events(appeal_id: str) -> list[bytes]:
                 {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id,
                  "at": "2031-01-20T10:00:00+05:00", "outcome": "resolved"}]
     for command in commands:
-        verdict = judge(command_message(appeal_id.encode(), json.dumps(command).encode()), NOW, states.get)
+        verdict = judge(signed_message(appeal_id.encode(), json.dumps(command).encode()), NOW, states.get, RING)
         assert verdict.event is not None
         states[appeal_id] = verdict.state
         out.append(verdict.value)

@@ -27,7 +27,7 @@ from streams.agents.judge import partition_of
 from streams.avro import codec
 from streams.domain.chain import chain_problems
 from tests.support.kafka_reading import read_all
-from tests.support.messages import FIELD_PATHS, FILING, json_values, mutated, nasty_values
+from tests.support.messages import FIELD_PATHS, FILING, IMPORTER, assertion, json_values, mutated, nasty_values
 
 pytestmark = pytest.mark.integration
 
@@ -48,11 +48,26 @@ def valid_pair() -> tuple[str, list[tuple[bytes, bytes, list]]]:
     return appeal_id, [(appeal_id.encode(), json.dumps(c, ensure_ascii=False).encode(), []) for c in (filing, answer)]
 
 
+SIGNING = {}   # the module's worker's assertion key: hostile content is judged on what it holds, not refused unsigned
+
+
+@pytest.fixture(autouse=True)
+def _signing(own_worker):
+    from streams.auth.keys import load
+    SIGNING["ring"] = load(own_worker.auth_dir / "assertions.json")
+
+
+def signed(value, headers: list) -> list:
+    """The headers with the API's assertion of `value` added (as an importer, who may send any command)."""
+    return [*headers, assertion(value, IMPORTER, SIGNING["ring"])]
+
+
 async def _send(bootstrap: str, messages: list[tuple[bytes | None, bytes | None, list]]) -> list[tuple[int, int]]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20)
     await producer.start()
     try:
-        futures = [await producer.send("appeals.commands", key=m[0], value=m[1], headers=m[2], partition=m[3] if len(m) > 3 else None)
+        futures = [await producer.send("appeals.commands", key=m[0], value=m[1], headers=signed(m[1], m[2]),
+                                       partition=m[3] if len(m) > 3 else None)
                    for m in messages]
         return [((m := await f).partition, m.offset) for f in futures]
     finally:
@@ -160,6 +175,7 @@ def test_fuzzed_commands_straight_to_kafka_mixed_with_valid_ones(own_worker, hos
 def request(worker, method: str, path: str, body: bytes | None = None, content_type: str | None = "application/json"):
     connection = http.client.HTTPConnection("127.0.0.1", worker.http_port, timeout=70)
     headers = {"Content-Type": content_type} if content_type else {}
+    headers["Authorization"] = f"Bearer {worker.token('importer' if path.startswith('/v1/commands') else 'auditor')}"
     try:
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
@@ -216,7 +232,7 @@ def test_http_bounds_and_errors_are_named(own_worker):
     status, raw = request(own_worker, "GET", "/v1/ranking?from=0001-01-01")
     assert status == 400 and "from must be a date" in json.loads(raw)["error"]
     status, raw = request(own_worker, "POST", "/v1/query/ranking", b'{"by": "citizen_ref"}')
-    assert status == 400 and "takes by, from, region, to, today" in json.loads(raw)["error"]
+    assert status == 400 and "takes by, from, region, regions, to, today" in json.loads(raw)["error"]
     appeal_id, pair = valid_pair()
     status, raw = request(own_worker, "POST", "/v1/commands?wait=10", pair[0][1])
     assert status == 201 and json.loads(raw)["event"]["appeal_id"] == appeal_id
@@ -228,7 +244,7 @@ def batch_with_invalid_header_name(records: list[tuple[bytes, bytes]]) -> bytes:
     builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=0, producer_id=-1,
                                         producer_epoch=-1, base_sequence=-1, batch_size=1 << 20)
     for i, (key, value) in enumerate(records):
-        builder.append(i, timestamp=None, key=key, value=value, headers=[("QQ", b"v")] if i == 0 else [])
+        builder.append(i, timestamp=None, key=key, value=value, headers=signed(value, [("QQ", b"v")] if i == 0 else []))
     raw = bytearray(builder.build())
     at = raw.index(b"QQ")
     raw[at:at + 2] = b"\xc3\x28"

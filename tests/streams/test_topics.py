@@ -18,8 +18,8 @@ from streams.domain.bounds import MAX_COMMAND_BYTES
 from streams.topics import CO_PARTITIONED, topic_specs
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = [topics.COMMANDS, topics.EVENTS, topics.REJECTED, topics.PUBLIC, topics.SCHEMAS]
-HEADERS = [topics.REQUEST_ID_HEADER, topics.SOURCE_HEADER, topics.COMMAND_ID_HEADER]
+NAMES = [topics.COMMANDS, topics.EVENTS, topics.REJECTED, topics.PUBLIC, topics.SCHEMAS, topics.ACCESS, topics.REVOCATIONS]
+HEADERS = [topics.AUTH_HEADER, topics.REQUEST_ID_HEADER, topics.SOURCE_HEADER, topics.COMMAND_ID_HEADER]
 GROUP_NAMES = ["LEDGER_GROUP", "PROJECTOR_GROUP", "PUBLIC_FEED_GROUP", "PUBLIC_FEED_TRANSACTIONAL_ID", "LEDGER_CLIENT_ID"]
 FOREVER = "-1"
 DAY_MS = 24 * 3600 * 1000
@@ -29,8 +29,8 @@ def specs_by_name(partitions: int | None = None) -> dict:
     return {spec.name: spec for spec in topic_specs(partitions)}
 
 
-def test_the_five_topics_have_distinct_valid_kafka_names():
-    assert len(set(NAMES)) == 5 and [s.name for s in topic_specs()] == NAMES
+def test_the_seven_topics_have_distinct_valid_kafka_names():
+    assert len(set(NAMES)) == 7 and [s.name for s in topic_specs()] == NAMES
     assert all(re.fullmatch(r"[A-Za-z0-9._-]{1,249}", name) and name not in (".", "..") for name in NAMES)
     # Kafka warns that "." and "_" collide in metric names: no two topics may differ only there.
     assert len({name.replace(".", "_") for name in NAMES}) == len(NAMES)

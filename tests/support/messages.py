@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import strategies as st
+
+from streams.auth.assertions import sign_assertion
+from streams.auth.keys import KeyRing
+from streams.domain.bounds import MAX_COMMAND_BYTES
+from streams.domain.principals import Principal
+
+# The API's assertion key in tests that judge without a worker, and the principal commands come from.
+RING = KeyRing(Path("/nonexistent/assertions.json"), "test-kid", {"test-kid": Ed25519PrivateKey.generate()})
+IMPORTER = Principal("test-importer", "importer")
 
 FILING = {"type": "file", "command_id": "c-1", "appeal_id": "a-1", "at": "2031-01-13T09:15:00+05:00", "region": "75",
           "body": "almaty-akimat", "category": "roads", "channel": "eotinish",
@@ -20,12 +34,33 @@ class Message(NamedTuple):
     topic: str = "appeals.commands"
     partition: int = 0
     offset: int = 0
+    timestamp: float | None = None   # when it was written, in seconds (Faust's form); None: no timestamp
 
 
 def command_message(key: Any, value: Any, headers: Any = (), offset: int = 0) -> Message:
-    """A command record on the partition Kafka's default partitioner gives its key (0 for no key)."""
+    """A command record on the partition Kafka's default partitioner gives its key (0 for no key), unsigned."""
     from streams.agents.judge import partition_of
-    return Message(key, value, headers, "appeals.commands", partition_of(key) if isinstance(key, bytes) else 0, offset)
+    return Message(key, value, headers, "appeals.commands", partition_of(key) if isinstance(key, bytes) else 0, offset,
+                   time.time())
+
+
+def assertion(value: Any, principal: Principal = IMPORTER, ring: KeyRing = RING,
+              at: datetime | None = None) -> tuple[str, bytes]:
+    """The `tyndau-auth` header the API would write for `value` sent by `principal`."""
+    raw = value if isinstance(value, bytes) else b""
+    try:   # the command id as the ledger reads it: none from what it cannot parse or will not read
+        obj = orjson.loads(raw) if len(raw) <= MAX_COMMAND_BYTES else None
+    except orjson.JSONDecodeError:
+        obj = None
+    command_id = obj.get("command_id") if isinstance(obj, dict) else None
+    command_id = command_id if isinstance(command_id, str) else None
+    return ("tyndau-auth", sign_assertion(ring, principal, raw, command_id, at or datetime.now(timezone.utc)))
+
+
+def signed_message(key: Any, value: Any, headers: Any = (), offset: int = 0, principal: Principal = IMPORTER) -> Message:
+    """command_message() with the assertion of `principal` added to its headers."""
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or ())
+    return command_message(key, value, [*pairs, assertion(value, principal)], offset)
 
 
 # Hostile input, for property-based tests: any JSON value, and a valid command with one field replaced.

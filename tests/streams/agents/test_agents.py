@@ -58,7 +58,8 @@ def test_register_imports_exactly_the_listed_modules(worker_app):
         "streams.agents.ledger", "streams.agents.deadline_watcher", "streams.agents.projector", "streams.agents.public_feed"]
     assert worker_app["views_after_agents"] == []        # the stream processing needs no view
     assert worker_app["view_calls"] == worker_app["view_modules"] == [
-        "streams.http.intake", "streams.http.queries", "streams.http.history", "streams.http.dashboard", "streams.http.admin"]
+        "streams.http.access", "streams.http.intake", "streams.http.queries", "streams.http.history", "streams.http.dashboard",
+        "streams.http.admin"]
     assert worker_app["loaded_after"] == worker_app["worker_modules"] + worker_app["view_modules"]
 
 
@@ -68,6 +69,7 @@ def test_the_app_has_the_ledger_agent_the_tasks_and_the_deadline_timer(worker_ap
         "streams.agents.deadline_watcher.watch_deadlines": True,     # a timer
         "streams.agents.projector.project_events": False,
         "streams.agents.public_feed.publish_public_feed": False,
+        "streams.http.access.follow_revocations": False,
         "streams.http.intake.follow_outcomes": False,
     }
 

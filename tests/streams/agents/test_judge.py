@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,11 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streams.agents.judge import judge
+from streams.auth.assertions import ASSERTION_SECONDS
+from streams.auth.keys import KeyRing
 from streams.avro import codec
 from streams.domain import bounds
 from streams.domain.appeal import AppealState
 from streams.domain.commands import REJECTION_REASONS
-from tests.support.messages import FIELD_PATHS, FILING, command_message, json_values, mutated, nasty_values
+from streams.domain.principals import Principal
+from tests.support.appeals import FIELDS, FILED_AT, PATHS, build, command
+from tests.support.messages import (FIELD_PATHS, FILING, RING, assertion, command_message, json_values, mutated, nasty_values,
+                                    signed_message)
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
 
@@ -26,7 +31,7 @@ def no_state(appeal_id: str) -> AppealState | None:
 
 
 def verdict_of(value: Any, key: Any = b"a-1", state_of=no_state, headers: Any = (), bug_expected: bool = False):
-    verdict = judge(command_message(key, value, headers), NOW, state_of)
+    verdict = judge(signed_message(key, value, headers), NOW, state_of, RING)
     # Whatever happened, what the ledger writes decodes with the published schemas and fits the topic.
     decoded = codec.decode(verdict.value)
     assert len(verdict.value) < 200 * 1024
@@ -163,9 +168,9 @@ def test_a_valid_command_with_one_field_mutated_gets_one_outcome(path, value):
 
 def test_a_command_on_another_partition_than_its_appeal_s_is_refused():
     """Another partition's ledger would start a second chain for the same appeal id."""
-    right = command_message(b"a-1", body(FILING))
+    right = signed_message(b"a-1", body(FILING))
     wrong = right._replace(partition=(right.partition + 1) % 4)
-    rejected = codec.decode(judge(wrong, NOW, no_state).value)
+    rejected = codec.decode(judge(wrong, NOW, no_state, RING).value)
     assert rejected["reason"] == "wrong_partition" and f"belongs on partition {right.partition}" in rejected["detail"]
 
 
@@ -188,3 +193,87 @@ def test_the_deadline_watcher_s_command_ids_are_its_own():
     assert rejected["reason"] == "invalid_field" and "deadline watcher" in rejected["detail"]
     overdue = {"type": "overdue", "command_id": "overdue:a-1:2031-02-03", "appeal_id": "a-1", "at": "2031-02-05T10:00:00+05:00"}
     assert verdict_of(body(overdue), state_of=lambda _: filed)[0].event is not None
+
+
+# --- who sent it: the tyndau-auth assertion and the principal's rights (issue "who may do what") ---------
+
+GATEWAY = Principal("e-otinish", "gateway")
+ALMATY_CLERK = Principal("almaty-clerk", "body", bodies=("almaty-akimat",))
+
+
+def judged(value: bytes, headers, state_of=no_state, key: bytes = b"a-1", timestamp: float | None = None):
+    message = command_message(key, value, headers)
+    if timestamp is not None:
+        message = message._replace(timestamp=timestamp)
+    verdict = judge(message, NOW, state_of, RING)
+    return verdict, codec.decode(verdict.value)
+
+
+def test_a_command_without_an_assertion_is_rejected_unauthenticated():
+    verdict, rejected = judged(body(FILING), [])
+    assert verdict.event is None and rejected["reason"] == "unauthenticated" and "tyndau-auth" in rejected["detail"]
+    assert rejected["command_id"] == "c-1" and rejected["appeal_id"] == "a-1"   # the rejection names what it refused
+    # Even bytes that are not JSON: who sent them is asked first.
+    assert judged(b"\xff not json", [])[1]["reason"] == "unauthenticated"
+
+
+def test_an_assertion_copied_onto_other_bytes_or_another_command_id_is_refused():
+    header = assertion(body(FILING), GATEWAY)
+    other_bytes = body(dict(FILING, text="another text"))
+    assert judged(other_bytes, [header])[1]["reason"] == "unauthenticated"
+    other_id = body(dict(FILING, command_id="c-2"))
+    assert judged(other_id, [header])[1]["reason"] == "unauthenticated"
+    assert judged(body(FILING), [header])[0].event is not None   # on its own bytes it holds
+
+
+def test_an_assertion_signed_with_another_key_is_refused():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    stranger = KeyRing(RING.path, RING.active, {RING.active: Ed25519PrivateKey.generate()})   # same kid, other key
+    header = assertion(body(FILING), GATEWAY, ring=stranger)
+    verdict, rejected = judged(body(FILING), [header])
+    assert rejected["reason"] == "unauthenticated" and "does not verify" in rejected["detail"]
+
+
+def test_an_assertion_is_judged_at_the_record_s_write_time_not_at_judgement():
+    written = datetime.now(timezone.utc) - timedelta(hours=3)
+    header = assertion(body(FILING), GATEWAY, at=written)
+    # A backlog judged hours later: the record was written while the assertion was valid.
+    assert judged(body(FILING), [header], timestamp=written.timestamp() + 10)[0].event is not None
+    # Written after the assertion expired (a copy replayed later): refused.
+    late = written.timestamp() + ASSERTION_SECONDS + 1
+    assert judged(body(FILING), [header], timestamp=late)[1]["reason"] == "unauthenticated"
+
+
+def test_the_event_names_the_principal_and_its_scope_not_a_default():
+    verdict, event = judged(body(FILING), [assertion(body(FILING), GATEWAY)])
+    assert event["actor"] == {"role": "gateway", "id": "e-otinish", "bodies": [], "regions": []}
+    assert event["imported_by"] is None
+
+
+def test_an_importer_s_event_keeps_the_moved_actor_and_names_the_importer():
+    moved = body(dict(FILING, actor={"role": "citizen", "id": "legacy-42"}))
+    verdict, event = judged(moved, [assertion(moved)])
+    assert event["actor"]["role"] == "citizen" and event["actor"]["id"] == "legacy-42"
+    assert event["imported_by"] == "test-importer"
+
+
+def test_a_body_cannot_answer_another_body_s_appeal():
+    """Only the appeal's responsible body answers it (Code of administrative procedure, art. 64)."""
+    state, _ = build(PATHS["open"])   # assigned to almaty-akimat
+    answer = body(command("answer", 7, FILED_AT + timedelta(days=3), **FIELDS["answer"]))
+    astana = Principal("astana-clerk", "body", bodies=("astana-akimat",))
+    verdict, rejected = judged(answer, [assertion(answer, astana)], state_of=lambda _: state, key=b"A-1")
+    assert verdict.event is None and rejected["reason"] == "forbidden" and "almaty-akimat" in rejected["detail"]
+    verdict, event = judged(answer, [assertion(answer, ALMATY_CLERK)], state_of=lambda _: state, key=b"A-1")
+    assert event["actor"] == {"role": "body", "id": "almaty-clerk", "bodies": ["almaty-akimat"], "regions": []}
+
+
+def test_a_principal_that_is_not_an_importer_cannot_name_an_actor():
+    claimed = body(dict(FILING, actor={"role": "body", "id": "someone-else"}))
+    assert judged(claimed, [assertion(claimed, GATEWAY)])[1]["reason"] == "forbidden"
+
+
+def test_a_reader_role_sends_no_commands():
+    monitor = Principal("pa-monitor", "monitor")
+    verdict, rejected = judged(body(FILING), [assertion(body(FILING), monitor)])
+    assert rejected["reason"] == "forbidden" and "monitor" in rejected["detail"]

@@ -16,7 +16,7 @@ from streams.avro import codec
 from streams.clients.publish import publish_lines
 from streams.domain.chain import chain_problems
 from tests.support.kafka_reading import ledger_of, read_all
-from tests.support.messages import FILING, command_message
+from tests.support.messages import FILING, RING, signed_message
 from tests.support.workload import generate
 
 
@@ -74,7 +74,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(kafka, worker):
 
     def send() -> None:
         lines = list(enumerate(work.lines, 1))
-        result["report"] = asyncio.run(publish_lines(iter(lines), bootstrap=kafka, wait=90.0))
+        result["report"] = asyncio.run(publish_lines(iter(lines), signer=victim.signer(), bootstrap=kafka, wait=90.0))
 
     sender = threading.Thread(target=send)
     sender.start()
@@ -129,13 +129,13 @@ def command(kind: str, n: int, **fields) -> bytes:
 
 def test_a_poison_command_between_valid_ones_rejects_only_itself_and_keeps_the_chain():
     table = Table()
-    batch = Batch(table)
+    batch = Batch(table, RING)
     messages = [json.dumps(FILING).encode(), command("route", 2, to_body="other"),
                 b'{"type": [], "appeal_id": "a-1"}',                         # poison: crashed the agent once
                 command("answer", 3, outcome="resolved", text={"not": "text"}),  # poison: a dict for a string
                 command("answer", 4, outcome="resolved")]
     for offset, value in enumerate(messages):
-        batch.add(command_message(b"a-1", value, offset=offset), NOW)
+        batch.add(signed_message(b"a-1", value, offset=offset), NOW)
     assert table.data == {} and table.judged_offsets == [], "nothing is visible before the outcomes are durable"
     events = [codec.decode(value) for _, _, value, _ in batch.events]
     rejections = [codec.decode(value) for _, _, value, _ in batch.rejections]
@@ -149,14 +149,46 @@ def test_a_poison_command_between_valid_ones_rejects_only_itself_and_keeps_the_c
 
 def test_a_batch_never_committed_leaves_the_table_as_it_was():
     table = Table()
-    first = Batch(table)
-    first.add(command_message(b"a-1", json.dumps(FILING).encode()), NOW)
+    first = Batch(table, RING)
+    first.add(signed_message(b"a-1", json.dumps(FILING).encode()), NOW)
     first.commit()
-    failed = Batch(table)
-    failed.add(command_message(b"a-1", command("answer", 2, outcome="resolved"), offset=1), NOW)
+    failed = Batch(table, RING)
+    failed.add(signed_message(b"a-1", command("answer", 2, outcome="resolved"), offset=1), NOW)
     # The write of `failed` never completes: its state is dropped with it, and the next batch
     # judges the same appeal against what the log holds.
-    retry = Batch(table)
-    retry.add(command_message(b"a-1", command("answer", 3, outcome="resolved"), offset=1), NOW)
+    retry = Batch(table, RING)
+    retry.add(signed_message(b"a-1", command("answer", 3, outcome="resolved"), offset=1), NOW)
     [(_, _, value, _)] = retry.events
     assert codec.decode(value)["sequence"] == 2 and table.data["a-1"].sequence == 1
+
+
+@pytest.mark.integration
+def test_a_command_written_straight_to_kafka_is_rejected_unauthenticated(kafka, worker):
+    """Without the API's assertion a record on appeals.commands proves nothing about who sent it."""
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+
+    appeal_id = f"straight-{uuid.uuid4().hex[:8]}"
+    value = json.dumps(dict(FILING, appeal_id=appeal_id, command_id=f"{appeal_id}-1")).encode()
+    # The deployment's own assertion, copied from another command onto these bytes.
+    copied = [("tyndau-auth", worker.signer("gateway").header(json.dumps(FILING).encode(), FILING["command_id"]))]
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait("appeals.commands", value=value, key=appeal_id.encode())
+            await producer.send_and_wait("appeals.commands", value=value, key=appeal_id.encode(), headers=copied)
+        finally:
+            await producer.stop()
+    asyncio.run(send())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        rejected = rejections_of(kafka, {appeal_id}, appeal_id)
+        if len(rejected) == 2:
+            break
+        time.sleep(0.2)
+    assert [r["reason"] for r in rejected] == ["unauthenticated", "unauthenticated"]
+    assert "tyndau-auth" in rejected[0]["detail"] and "another command" in rejected[1]["detail"]
+    assert ledger_of(kafka, {appeal_id}) == {}

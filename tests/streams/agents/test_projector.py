@@ -15,7 +15,7 @@ from projections.clickhouse import in_db_thread
 from projections.writer import ProjectionWriter, RawEvent
 from streams.agents import projector
 from streams.agents.judge import judge
-from tests.support.messages import FILING, command_message
+from tests.support.messages import FILING, RING, signed_message
 
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
 
@@ -27,7 +27,7 @@ def ledger_events(appeal_id: str) -> list[bytes]:
     for command in (dict(FILING, appeal_id=appeal_id, command_id=f"{appeal_id}-1"),
                     {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id,
                      "at": "2031-01-20T10:00:00+05:00", "outcome": "resolved"}):
-        verdict = judge(command_message(appeal_id.encode(), json.dumps(command).encode()), NOW, states.get)
+        verdict = judge(signed_message(appeal_id.encode(), json.dumps(command).encode()), NOW, states.get, RING)
         assert verdict.event is not None, verdict
         states[appeal_id] = verdict.state
         out.append(verdict.value)

@@ -77,7 +77,7 @@ def test_history_json_is_the_workers_document(worker, appeal):
 
 
 def test_history_personal_and_as_of(worker, appeal):
-    personal = json.loads(worker.tool("history", appeal, "--format", "json", "--personal").stdout)
+    personal = json.loads(worker.tool("history", appeal, "--format", "json", "--personal", "--purpose", "court case 2-100/2026").stdout)
     assert personal["events"][0]["payload"]["citizen"]["name"] == "Aida"
     earlier = worker.tool("history", appeal, "--as-of", "2045-03-02T12:00:00+05:00")
     assert earlier.returncode == 0, earlier.stderr
@@ -108,7 +108,7 @@ def test_dossier_without_out_or_json_asks_for_one(worker, appeal):
 
 
 def test_dossier_json_holds_the_citizen_for_the_court(worker, appeal):
-    done = worker.tool("dossier", appeal, "--json", "--lang", "ru")
+    done = worker.tool("dossier", appeal, "--json", "--lang", "ru", "--purpose", "court case 2-100/2026")
     assert done.returncode == 0, done.stderr
     dossier = json.loads(done.stdout)
     assert dossier["appeal_id"] == appeal and dossier["lang"] == "ru" and dossier["chain_ok"] is True

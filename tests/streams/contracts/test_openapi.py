@@ -109,7 +109,9 @@ def test_command_is_one_of_the_command_types_and_every_reference_resolves(docume
 
 def test_the_intake_paths_and_responses(document):
     send = document["paths"]["/v1/commands"]["post"]
-    assert set(send["responses"]) == {"200", "201", "202", "400", "413", "415", "422"}
+    assert set(send["responses"]) == {"200", "201", "202", "400", "401", "403", "413", "415", "422", "429"}
+    assert document["security"] == [{"bearer": []}]
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert str(bounds.MAX_COMMAND_BYTES) in send["responses"]["413"]["description"]
     [wait] = send["parameters"]
     assert wait["name"] == "wait" and wait["schema"] == {"type": "number", "minimum": 0, "default": 10}

@@ -46,9 +46,10 @@ def test_ranking_of_a_simulation_shows_the_configured_propensities(worker, tmp_p
     assert report["rejected"] == 0 and report["unanswered"] == 0 and report["accepted"] == report["sent"]
     query = ["ranking", "--by", "region", "--from", "2039-01-01", "--to", "2039-02-28", "--format", "json", "--api", worker.url("")]
     deadline = time.monotonic() + 60
+    reader = dict(worker.env, TYNDAU_TOKEN=worker.token("monitor"))
     while True:
         rows = {r["key"]: r for r in json.loads(subprocess.run([sys.executable, "-m", "streams.cli", *query], cwd=ROOT,
-                                                              env=worker.env, capture_output=True, text=True).stdout)}
+                                                              env=reader, capture_output=True, text=True).stdout)}
         if sum(r["filed"] for r in rows.values()) == 1500 or time.monotonic() > deadline:
             break
         time.sleep(0.5)

@@ -16,7 +16,8 @@ from tests.support.appeals import build
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 NAMESPACE = "kz.tyndau"
 # The records that are not an event's payload: the envelopes and what they hold.
-NOT_PAYLOADS = {"AppealEvent", "PublicAppealEvent", "PublicAppealFiled", "Actor", "CitizenPersonalData", "CommandRejected"}
+NOT_PAYLOADS = {"AppealEvent", "PublicAppealEvent", "PublicAppealFiled", "Actor", "CitizenPersonalData", "CommandRejected",
+                "AccessRecorded"}
 EVERY_TYPE = ["file", "route", "extend", "escalate", "answer", "rate", "reopen", "overdue", "withdraw"]
 
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from streams.domain.commands import COMMAND_FIELDS, CommandError, parse_command
-from streams.domain.principals import COMMANDS_OF, ROLES, Principal, actor_of, authorize, may_send
+from streams.domain.principals import (COMMANDS_OF, READS, ROLES, Principal, actor_record, authorize, may_read, may_send,
+                                       regions_in_scope)
 from tests.support.appeals import FIELDS, FILED_AT, PATHS, build, command
 
 # The list, written out: the cells the table must allow; every other cell is refused.
@@ -96,10 +97,33 @@ def test_an_escalation_is_by_whom_the_principal_is(role, by, allowed):
             authorize(PRINCIPALS[role], escalation, state)
 
 
-def test_the_event_names_the_principal_not_what_the_command_says():
+def test_the_event_names_the_principal_with_its_scope():
+    actor, imported_by = actor_record(PRINCIPALS["body"], parsed("answer"))
+    assert actor == {"role": "body", "id": "almaty-clerk", "bodies": ["almaty-akimat"], "regions": []} and imported_by is None
+    assert actor_record(PRINCIPALS["gateway"], parsed("file"))[0]["id"] == "e-otinish"
+
+
+def test_only_an_importer_carries_over_the_actor_a_command_names():
     claimed = parsed("answer", actor={"role": "centre", "id": "someone-else"})
-    assert actor_of(PRINCIPALS["body"], claimed) == ("body", "almaty-clerk")
-    assert actor_of(PRINCIPALS["gateway"], parsed("file")) == ("gateway", "e-otinish")
-    # An importer carries over the actor the moved history names (and none when it names none).
-    assert actor_of(PRINCIPALS["importer"], claimed) == ("centre", "someone-else")
-    assert actor_of(PRINCIPALS["importer"], parsed("answer")) is None
+    with pytest.raises(CommandError) as refused:
+        authorize(PRINCIPALS["body"], claimed, build(PATHS["open"])[0])
+    assert refused.value.reason == "forbidden" and "actor" in refused.value.detail
+    authorize(PRINCIPALS["importer"], claimed, build(PATHS["open"])[0])
+    assert actor_record(PRINCIPALS["importer"], claimed) == (
+        {"role": "centre", "id": "someone-else", "bodies": [], "regions": []}, "legacy-import")
+    # A moved history that names no actor gets the default of its command type (decided by the state machine).
+    assert actor_record(PRINCIPALS["importer"], parsed("answer")) == (None, "legacy-import")
+
+
+def test_read_rights_name_known_roles_and_personal_data_is_for_auditors_only():
+    assert all(set(roles) <= set(ROLES) for roles in READS.values())
+    assert [role for role in ROLES if may_read(role, "personal")] == ["auditor"]
+    assert [role for role in ROLES if may_read(role, "administer")] == ["admin"]
+    assert not may_read("monitor", "history") and may_read("monitor", "figures")
+    assert not may_read("admin", "no-such-right")
+
+
+def test_a_monitor_sees_its_regions_and_the_others_national_figures():
+    assert regions_in_scope(PRINCIPALS["monitor"]) == ("75",)
+    assert regions_in_scope(Principal("pa", "monitor")) == ()
+    assert regions_in_scope(Principal("x", "auditor", regions=("75",))) == ()

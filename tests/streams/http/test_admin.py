@@ -16,8 +16,11 @@ from streams.contracts.openapi import openapi_document
 pytestmark = pytest.mark.integration
 
 
-def test_health_names_the_broker(worker):
-    assert worker.get("/health") == {"status": "ok", "kafka": worker.bootstrap}
+def test_health_is_public_and_its_details_are_for_operators(worker):
+    assert worker.get("/health", role=None) == {"status": "ok"}
+    details = worker.get("/v1/admin/health", role="operator")
+    assert details["kafka"] == worker.bootstrap and details["revocations_loaded"] is True
+    assert re.fullmatch(r"[0-9a-f]{16}", details["token_key"]) and re.fullmatch(r"[0-9a-f]{16}", details["assertion_key"])
 
 
 def test_openapi_json_is_the_document_the_contract_builds(worker):

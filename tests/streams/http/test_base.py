@@ -227,10 +227,13 @@ def test_a_client_error_in_a_view_is_its_status_with_its_message(view):
 # --- the same checks in the real worker, over HTTP -------------------------------------------------------------------
 
 def send(worker, method: str, path: str, body=b"", headers: dict | None = None) -> tuple[int, dict]:
-    """One raw request (headers exactly as given; a generator body goes chunked), its status and JSON."""
+    """One raw request (headers as given, and a credential that may call the path; a generator body
+    goes chunked), its status and JSON."""
+    role = "importer" if path.startswith("/v1/commands") else "auditor"
     connection = http.client.HTTPConnection("127.0.0.1", worker.http_port, timeout=30)
     try:
-        connection.request(method, path, body=body, headers=headers or {})
+        connection.request(method, path, body=body,
+                           headers={"Authorization": f"Bearer {worker.token(role)}", **(headers or {})})
         response = connection.getresponse()
         return response.status, json.loads(response.read())
     finally:

@@ -98,7 +98,7 @@ def test_personal_data_is_left_out_unless_asked_for(worker, answered):
         filed, answer = document["events"]
         assert "citizen" not in filed["payload"] and filed["payload"]["citizen_ref"] == pseudonym(IIN, settings.PSEUDONYM_KEY)
         assert "text" not in answer["payload"] and answer["payload"]["outcome"] == "resolved"
-    document = worker.get(f"/v1/appeals/{appeal_id}/history?personal=true")
+    document = worker.get(f"/v1/appeals/{appeal_id}/history?personal=true&purpose=court%20case%202-100")
     filed, answer = document["events"]
     assert filed["payload"]["citizen"]["iin"] == IIN and filed["payload"]["citizen"]["name"] == NAME
     assert TEXT in json.dumps(filed["payload"], ensure_ascii=False) and "citizen_ref" not in filed["payload"]

@@ -44,8 +44,10 @@ def test_the_view_modules_document_their_routes():
 @pytest.mark.parametrize("method, path", documented_routes())
 def test_each_documented_route_is_answered_by_a_view(worker, method, path):
     """A route no view serves gets aiohttp's plain-text 404; every view of tyndau answers JSON or the page."""
+    role = "importer" if path.startswith("/v1/commands") else "admin" if path.startswith("/v1/admin") else "auditor"
     request = urllib.request.Request(worker.url(path), method=method, data=b"{}" if method == "POST" else None,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {worker.token(role)}"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             status, content_type, body = response.status, response.headers.get("Content-Type", ""), response.read()
@@ -69,9 +71,9 @@ print(json.dumps({"agents": sorted(app.agents), "tasks": sorted(f"{t.__module__}
 """
 
 
-def test_registering_the_views_starts_no_stream_processing_but_the_intake_s_outcome_follower():
+def test_registering_the_views_starts_no_stream_processing_but_the_followers_of_outcomes_and_revocations():
     """The views import what they read (the rebuild's state, the log reader), never an agent module."""
     done = subprocess.run([sys.executable, "-c", VIEWS_ONLY], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     registered = json.loads(done.stdout.splitlines()[-1])
-    assert registered == {"agents": [], "tasks": ["streams.http.intake.follow_outcomes"]}
+    assert registered == {"agents": [], "tasks": ["streams.http.access.follow_revocations", "streams.http.intake.follow_outcomes"]}

@@ -209,9 +209,10 @@ def test_an_unknown_named_query_is_404_listing_the_queries(worker):
 
 
 @pytest.mark.parametrize("name, parameters, message", [
-    ("ranking", {}, "query ranking: it takes by, from, region, to, today; missing: by, from, region, to, today"),
+    ("ranking", {}, "query ranking: it takes by, from, region, regions, to, today; missing: by, from, region, to, today"),
     ("ping", {"x": 1}, "query ping: it takes no parameters; unknown: ['x']"),
-    ("escalations", {"limit": 10, "offset": 0}, "query escalations: it takes limit; unknown: ['offset']"),
+    ("escalations", {"limit": 10, "offset": 0}, "query escalations: it takes limit, regions; unknown: ['offset']"),
+    ("escalations", {"limit": 10, "regions": "75"}, "query escalations: regions must be a list of at most 1000 ids"),
     ("escalations", {"limit": "10"}, "query escalations: limit must be a whole number from 0 to 4294967295"),
     ("escalations", {"limit": True}, "query escalations: limit must be a whole number from 0 to 4294967295"),
     ("escalations", {"limit": -1}, "query escalations: limit must be a whole number from 0 to 4294967295"),
@@ -221,7 +222,7 @@ def test_an_unknown_named_query_is_404_listing_the_queries(worker):
     ("kpis", {"from": "2044-13-01", "to": TO, "today": TODAY}, "query kpis: from must be a date YYYY-MM-DD between 1970-01-01"),
     ("ranking", {"by": "citizen_ref", "from": FROM, "to": TO, "today": TODAY, "region": ""},
      "query ranking: by must be one of region, body, category"),
-    ("states_by_id", {"ids": ["x"]}, "query states_by_id: ids has the type Array(String), which this endpoint does not take"),
+    ("states_by_id", {"ids": [5]}, "query states_by_id: ids must be a list of at most 1000 ids"),
     ("ping", [], 'query ping: the parameters are a JSON object, {"name": value, …}'),
 ])
 def test_a_named_query_with_missing_unknown_or_ill_typed_parameters_is_400(worker, name, parameters, message):

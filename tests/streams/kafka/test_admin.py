@@ -19,7 +19,7 @@ from streams.kafka import admin
 from streams.topics import TopicSpec, topic_specs
 
 CHECKED_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "max.message.bytes", "min.insync.replicas",
-                   "unclean.leader.election.enable")
+                   "unclean.leader.election.enable", "message.timestamp.type")
 
 
 async def _describe(bootstrap: str, names: list[str]) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
