@@ -1,4 +1,9 @@
-"""What every benchmark shares: a real broker and worker, the machine's description, the results file."""
+"""What every benchmark shares: a real broker and worker, the deployment's keys, the machine's description,
+the results file.
+
+The ledger judges only commands that carry the API's `tyndau-auth` assertion, and the HTTP API answers
+protected endpoints only with a bearer token; a benchmark makes the worker's key files itself, before
+the worker starts, and signs every command and every request with them (`Credentials`)."""
 
 from __future__ import annotations
 
@@ -14,8 +19,17 @@ import urllib.request
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any, NamedTuple
 
+import orjson
+
+from streams import topics
+from streams.auth.keys import ASSERTIONS_FILE, TOKENS_FILE, KeyRing, load
+from streams.auth.tokens import issue_token
+from streams.clients.signing import SIMULATOR, Signer
 from streams.devtools.broker import Broker, free_port, terminate
+from streams.domain.bounds import MAX_COMMAND_BYTES
+from streams.domain.principals import Principal
 from streams.kafka.admin import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,28 +73,87 @@ def record(figures: dict, run: dict | None = None) -> None:
          f"{'; failed: ' + ', '.join(data['run']['failed']) if data['run']['failed'] else ''}.\n" if data.get("run") else ""))
 
 
+def command_id_of(value: Any) -> str | None:
+    """The command id the ledger reads from a record's value (and checks the assertion against): the
+    JSON's "command_id" when it is a string; None for what it cannot parse or will not read (over 64 KB)."""
+    raw = value if isinstance(value, bytes) else b""
+    try:
+        obj = orjson.loads(raw) if len(raw) <= MAX_COMMAND_BYTES else None
+    except orjson.JSONDecodeError:
+        obj = None
+    command_id = obj.get("command_id") if isinstance(obj, dict) else None
+    return command_id if isinstance(command_id, str) else None
+
+
+class Credentials(NamedTuple):
+    """The deployment's key rings in the worker's auth folder: assertions for commands, tokens for HTTP."""
+    auth_dir: Path
+    assertions: KeyRing
+    tokens: KeyRing
+
+    def signer(self, principal: Principal = SIMULATOR) -> Signer:
+        return Signer(self.assertions, principal)
+
+    def token(self, role: str = "monitor", name: str = "bench", ttl_seconds: int = 6 * 3600) -> str:
+        """A bearer token for the API: role "monitor" reads figures, "auditor" histories, "admin" /v1/admin/*."""
+        return issue_token(self.tokens, Principal(name, role), ttl_seconds)[0]
+
+
+def credentials(auth_dir: Path) -> Credentials:
+    """The key rings in `auth_dir`, created when missing; call it before the worker starts, so the worker
+    uses the same keys and commands put on Kafka before it starts are signed with them."""
+    return Credentials(auth_dir, load(auth_dir / ASSERTIONS_FILE), load(auth_dir / TOKENS_FILE))
+
+
+def signed_headers(signer: Signer, value: Any, headers: list | None = None) -> list[tuple[str, bytes]]:
+    """`headers` with the `tyndau-auth` assertion of `signer` for the record value `value` (any bytes:
+    hostile ones are signed too, so the ledger judges them on their content)."""
+    raw = value if isinstance(value, bytes) else b""
+    return [*(headers or []), (topics.AUTH_HEADER, signer.header(raw, command_id_of(raw)))]
+
+
+def worker_env(bootstrap: str, data_dir: Path, port: int, **extra: str) -> dict:
+    """The worker's environment: this broker, this data folder and its auth folder (whatever the caller's
+    environment says), no credential of the caller's own."""
+    env = dict(os.environ, TYNDAU_KAFKA=bootstrap, TYNDAU_DATA_DIR=str(data_dir), TYNDAU_AUTH_DIR=str(data_dir / "auth"),
+               TYNDAU_HTTP_PORT=str(port), TYNDAU_DEADLINE_CHECK_SECONDS="0")
+    env.pop("TYNDAU_TOKEN", None)
+    env.update(extra)
+    return env
+
+
+class System(NamedTuple):
+    bootstrap: str
+    base: str          # the worker's HTTP address
+    env: dict          # the worker's environment
+    worker: subprocess.Popen
+    auth: Credentials
+
+
 @contextmanager
 def running_system(partitions: int = 4, extra_env: dict | None = None, before_worker=None):
-    """A fresh broker and one worker (embedded chDB) in a temporary folder; yields (bootstrap, http base, env)."""
+    """A fresh broker and one worker (embedded chDB) in a temporary folder; yields a System (bootstrap,
+    http base, env, worker process, credentials). `before_worker(bootstrap, credentials)` runs once the
+    topics and the key files exist and before the worker starts (to preload signed commands)."""
     with tempfile.TemporaryDirectory(prefix="tyndau-bench-") as tmp:
         broker = Broker(Path(tmp) / "kafka", port=free_port())
         broker.start()
         worker = None
         try:
             ensure_topics(broker.bootstrap, partitions)
+            data_dir = Path(tmp) / "data"
+            auth = credentials(data_dir / "auth")
             if before_worker is not None:
-                before_worker(broker.bootstrap)
+                before_worker(broker.bootstrap, auth)
             port = free_port()
-            env = dict(os.environ, TYNDAU_KAFKA=broker.bootstrap, TYNDAU_DATA_DIR=str(Path(tmp) / "data"),
-                       TYNDAU_HTTP_PORT=str(port), TYNDAU_PARTITIONS=str(partitions), TYNDAU_APP_ID="tyndau-bench",
-                       TYNDAU_DEADLINE_CHECK_SECONDS="0")
+            env = worker_env(broker.bootstrap, data_dir, port, TYNDAU_PARTITIONS=str(partitions), TYNDAU_APP_ID="tyndau-bench")
             env.update(extra_env or {})
             log = open(os.environ.get("TYNDAU_BENCH_WORKER_LOG") or Path(tmp) / "worker.log", "wb")
             worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
                                       env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             base = f"http://127.0.0.1:{port}"
             wait_http(base + "/health", worker)
-            yield broker.bootstrap, base, env, worker
+            yield System(broker.bootstrap, base, env, worker, auth)
         finally:
             terminate(worker)
             broker.stop()
@@ -99,8 +172,11 @@ def wait_http(url: str, proc, timeout: float = 120) -> None:
     raise SystemExit(f"no answer from {url} within {timeout}s")
 
 
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=30) as response:
+def get_json(url: str, token: str | None = None):
+    """GET `url` as JSON; with `token`, as its bearer (every endpoint but /health, /, /static, /openapi.json
+    and /v1/regions needs one)."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 

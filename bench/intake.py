@@ -1,9 +1,12 @@
 """Intake: commands validated and appended by the ledger per second, delivery guarantee on.
 
-A backlog of simulated commands is put on appeals.commands of a fresh broker before the
-worker starts; the worker (ledger, projector, public feed, API: the whole job) then judges
-them all. The figure is the number of commands judged divided by the time between the first
-and the last outcome the ledger recorded (recorded_at of events, rejected_at of rejections).
+A backlog of simulated commands, each with the API's `tyndau-auth` assertion for the importer
+`simulate` (as `tyndau simulate` sends them), is put on appeals.commands of a fresh broker before
+the worker starts; the worker (ledger, projector, public feed, API: the whole job) then judges
+them all, verifying one assertion per command. The figure is the number of commands judged
+divided by the time between the first and the last outcome the ledger recorded (recorded_at of
+events, rejected_at of rejections). A command rejected `unauthenticated` stops the run: the
+figure would measure rejections, not the ledger's work.
 
     python -m bench.intake [--commands 60000]
 """
@@ -13,16 +16,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections import Counter
 from datetime import date
 
 from aiokafka import AIOKafkaProducer
 
-from .harness import record, running_system
+from .harness import Credentials, record, running_system, signed_headers
 
 
 def preload(count: int, sent_box: list[int]):
-    """Puts `count` simulated commands on appeals.commands; appends the number actually sent to `sent_box`."""
-    def load(bootstrap: str) -> None:
+    """Puts `count` simulated commands, signed as the importer `simulate`, on appeals.commands; appends the
+    number actually sent to `sent_box`."""
+    def load(bootstrap: str, auth: Credentials) -> None:
         from streams import topics
         from streams.devtools.simulate import commands, default_propensities, line
 
@@ -30,10 +35,13 @@ def preload(count: int, sent_box: list[int]):
             producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
                                         max_batch_size=1024 * 1024)
             await producer.start()
+            signer = auth.signer()
             try:
                 sent = 0
                 for command in commands(count // 2, 11, date(2024, 1, 1), 365, default_propensities()):
-                    await producer.send(topics.COMMANDS, key=command["appeal_id"].encode(), value=line(command).encode())
+                    value = line(command).encode()
+                    await producer.send(topics.COMMANDS, key=command["appeal_id"].encode(), value=value,
+                                        headers=signed_headers(signer, value))
                     sent += 1
                     if sent >= count:
                         break
@@ -45,7 +53,8 @@ def preload(count: int, sent_box: list[int]):
     return load
 
 
-async def outcome_times(bootstrap: str, expected: int, timeout: float) -> list[float]:
+async def outcome_times(bootstrap: str, expected: int, timeout: float, reasons: Counter) -> list[float]:
+    """The ledger's time of every outcome; rejection reasons counted in `reasons`."""
     from streams.kafka.outcomes import OutcomeReader
     reader = OutcomeReader(bootstrap)
     await reader.start()
@@ -55,6 +64,8 @@ async def outcome_times(bootstrap: str, expected: int, timeout: float) -> list[f
 
     def on(outcome) -> None:
         stamp = outcome.record["recorded_at"] if outcome.status == "accepted" else outcome.record["rejected_at"]
+        if outcome.status != "accepted":
+            reasons[outcome.record.get("reason") or outcome.status] += 1
         times.append(stamp.timestamp())
 
     task = asyncio.create_task(reader.run(on))
@@ -71,17 +82,22 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=60_000)
     args = parser.parse_args()
     sent: list[int] = []
-    with running_system(before_worker=preload(args.commands, sent)) as (bootstrap, base, env, worker):
-        times = asyncio.run(outcome_times(bootstrap, sent[0], timeout=900))
+    reasons: Counter = Counter()
+    with running_system(before_worker=preload(args.commands, sent)) as system:
+        times = asyncio.run(outcome_times(system.bootstrap, sent[0], timeout=900, reasons=reasons))
     judged = len(times)
     if judged < sent[0]:
         raise SystemExit(f"only {judged} of {sent[0]} commands had an outcome within the timeout")
+    if reasons["unauthenticated"]:
+        raise SystemExit(f"{reasons['unauthenticated']} of {judged} commands were rejected unauthenticated: the worker "
+                         "does not verify assertions with the keys the benchmark signed with")
     rate = judged / (max(times) - min(times)) if judged > 1 else 0.0
     record({"intake_commands_per_s": {
         "value": round(rate), "unit": "commands/s", "target": "≥ 5000",
-        "workload": f"{sent[0]} simulated commands (seed 11) preloaded on 4 partitions; {judged} outcomes seen",
-        "how": "one worker (ledger at-least-once + log-derived dedup, projector, public feed, API) judging a backlog; "
-               "commands judged / (last − first outcome time recorded by the ledger)"}})
+        "workload": f"{sent[0]} simulated commands (seed 11) preloaded on 4 partitions, each with the API's tyndau-auth "
+                    f"assertion (importer simulate); {judged} outcomes seen, rejections by reason: {dict(reasons)}",
+        "how": "one worker (ledger at-least-once + log-derived dedup and one assertion verified per command, projector, "
+               "public feed, API) judging a backlog; commands judged / (last − first outcome time recorded by the ledger)"}})
     print(f"intake: {rate:.0f} commands/s ({judged} judged)")
 
 

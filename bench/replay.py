@@ -1,7 +1,9 @@
 """Replay, decode ceiling, history and ranking latency, and memory, on a log of ≥ 1,000,000 events.
 
-1. The simulator's commands are judged by the domain code (the ledger's decide/seal) and the
-   resulting events are written straight to appeals.events of a fresh broker.
+1. The simulator's commands are judged by the domain code (the ledger's authorize/decide/seal, as
+   for commands whose assertion names the importer `simulate`, the principal `tyndau simulate`
+   signs them as) and the resulting events are written straight to appeals.events of a fresh
+   broker; no command goes through appeals.commands, so none needs its assertion here.
 2. This process replays the whole log into an empty chDB with the projector's own code path
    (the consumer loop and ProjectionWriter that `tyndau rebuild` uses): replay_events_per_s.
 3. The same messages, already in memory, are decoded with plain fastavro: decode_events_per_s.
@@ -36,7 +38,9 @@ def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
     from streams.avro import codec
     from streams.domain.appeal import decide, evolve
     from streams.domain.chain import seal
+    from streams.clients.signing import SIMULATOR
     from streams.domain.commands import CommandError, parse_command
+    from streams.domain.principals import actor_record, authorize
     from streams.devtools.simulate import commands, default_propensities
 
     async def run() -> tuple[int, list[str]]:
@@ -48,9 +52,11 @@ def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
         try:
             appeals_needed = events_wanted // 2   # about 3 events an appeal: more than enough, cut at events_wanted
             for command in commands(appeals_needed, 7, date(2024, 1, 1), 365, default_propensities()):
-                try:
+                try:   # as the ledger judges a command signed as SIMULATOR (streams/agents/judge.py)
                     parsed = parse_command(command)
-                    event = seal(decide(states.get(parsed.appeal_id), parsed, now))
+                    authorize(SIMULATOR, parsed, states.get(parsed.appeal_id))
+                    actor, imported_by = actor_record(SIMULATOR, parsed)
+                    event = seal(decide(states.get(parsed.appeal_id), parsed, now, actor, imported_by))
                 except CommandError:
                     continue
                 states[parsed.appeal_id] = evolve(states.get(parsed.appeal_id), event)
@@ -200,7 +206,8 @@ def run_figures(bootstrap: str, dsn: str, written: int, appeal_ids: list[str], a
         ranking_ms.append(1000 * (time.perf_counter() - started))
     assert len(rows) == 20
 
-    workload = f"{written} events of {len(appeal_ids)} simulated appeals (seed 7) on 4 partitions"
+    workload = (f"{written} events of {len(appeal_ids)} simulated appeals (seed 7) on 4 partitions, "
+                f"as the ledger appends them for the importer simulate")
     record({
         "replay_events_per_s": {"value": round(replay_rate), "unit": "events/s", "workload": workload,
                                 "how": "projector code path (consumer loop + ProjectionWriter batches of TYNDAU_PROJECTOR_BATCH) "

@@ -3,7 +3,10 @@
 1. A fresh broker and one worker; ≥ 200,000 simulated commands with 1 % hostile ones mixed in
    (random bytes, arbitrary JSON, a valid command with one field replaced by a hostile value,
    nesting thousands deep, lone surrogates, records over 64 KB, wrong keys) go to
-   appeals.commands, keyed as a client would key them.
+   appeals.commands, keyed as a client would key them. Every one carries the API's `tyndau-auth`
+   assertion for the importer `simulate`, the hostile ones too (made for their exact bytes and the
+   command id the ledger reads from them), so the ledger, which verifies one per command, judges
+   them on their content.
 2. While the ledger works through them, the worker is killed with SIGKILL 10 times and restarted,
    and once the broker is killed with kill -9 and restarted; a worker that exits is restarted.
 3. At the end every command's outcome is looked up by its partition and offset on
@@ -40,7 +43,7 @@ from streams.devtools.broker import Broker, free_port, terminate
 from streams.kafka.admin import ensure_topics
 from streams.kafka.topic_reader import TopicReader
 
-from .harness import ROOT, record
+from .harness import ROOT, credentials, record, signed_headers, worker_env
 
 HOSTILE_SHARE = 0.01
 NASTY = ["\ud800", "x" * 20_000, "9999-01-01T00:00:00+05:00", "", " ", "a\x00b", [], {}, None, 10 ** 30, -1, 1.5, True]
@@ -67,8 +70,9 @@ def hostile(rnd: random.Random, sample: dict) -> tuple[bytes | None, bytes]:
     return key, b'{"type": "file", "command_id": "\\ud800", "appeal_id": "%s"}' % key
 
 
-async def send_all(bootstrap: str, count: int, seed: int) -> tuple[list[tuple[int, int]], int]:
-    """Puts the workload on appeals.commands; (partition, offset) of every message, and how many were hostile."""
+async def send_all(bootstrap: str, count: int, seed: int, signer) -> tuple[list[tuple[int, int]], int]:
+    """Puts the workload, signed by `signer`, on appeals.commands; (partition, offset) of every message, and
+    how many were hostile."""
     from streams.devtools.simulate import commands, default_propensities, line
 
     rnd = random.Random(seed)
@@ -80,10 +84,12 @@ async def send_all(bootstrap: str, count: int, seed: int) -> tuple[list[tuple[in
         for command in commands(count // 2, seed, date(2024, 1, 1), 365, default_propensities()):
             if rnd.random() < HOSTILE_SHARE:
                 key, value = hostile(rnd, command)
-                futures.append(await producer.send(topics.COMMANDS, key=key, value=value))
+                futures.append(await producer.send(topics.COMMANDS, key=key, value=value,
+                                                   headers=signed_headers(signer, value)))
                 hostile_count += 1
-            futures.append(await producer.send(topics.COMMANDS, key=command["appeal_id"].encode(),
-                                               value=line(command).encode()))
+            value = line(command).encode()
+            futures.append(await producer.send(topics.COMMANDS, key=command["appeal_id"].encode(), value=value,
+                                               headers=signed_headers(signer, value)))
             if len(futures) >= count:
                 break
         sent = []
@@ -167,11 +173,12 @@ def main() -> None:
         worker = None
         try:
             ensure_topics(broker.bootstrap)
-            env = dict(os.environ, TYNDAU_KAFKA=broker.bootstrap, TYNDAU_DATA_DIR=str(Path(tmp) / "data"),
-                       TYNDAU_HTTP_PORT=str(free_port()), TYNDAU_APP_ID=settings.APP_ID, TYNDAU_DEADLINE_CHECK_SECONDS="0")
+            data_dir = Path(tmp) / "data"
+            auth = credentials(data_dir / "auth")   # before the worker starts, so it verifies with these keys
+            env = worker_env(broker.bootstrap, data_dir, free_port(), TYNDAU_APP_ID=settings.APP_ID)
             worker = Supervised(env, Path(os.environ.get("TYNDAU_BENCH_WORKER_LOG") or Path(tmp) / "worker.log"))
             worker.start()
-            sent, hostile_count = asyncio.run(send_all(broker.bootstrap, args.commands, args.seed))
+            sent, hostile_count = asyncio.run(send_all(broker.bootstrap, args.commands, args.seed, auth.signer()))
             print(f"soak: {len(sent)} commands on {topics.COMMANDS}, {hostile_count} of them hostile", flush=True)
             kills, broker_kills, total = 0, 0, len(sent)
             deadline = time.monotonic() + 3600
@@ -204,10 +211,16 @@ def main() -> None:
             for name, found in (("lost", lost), ("duplicated", duplicated)):
                 if found:
                     print(f"soak: {name}: {len(found)}, e.g. {found[:5]}", flush=True)
+            # `tyndau verify` reads the projection through the named queries: an auditor's credential.
             verified = subprocess.run([sys.executable, "-m", "streams.cli", "verify", "--format", "json",
                                        "--api", f"http://127.0.0.1:{env['TYNDAU_HTTP_PORT']}"],
-                                      env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
-            report = json.loads(verified.stdout)
+                                      env=dict(env, TYNDAU_TOKEN=auth.token("auditor", "bench-verify")),
+                                      cwd=ROOT, capture_output=True, text=True, timeout=900)
+            try:
+                report = json.loads(verified.stdout)
+            except ValueError:
+                raise SystemExit(f"soak: `tyndau verify` gave no report (exit {verified.returncode}): "
+                                 f"{verified.stderr.strip()[-2000:]}") from None
             crashes = worker.crashes()
         finally:
             terminate(worker.proc if worker else None)
@@ -215,7 +228,9 @@ def main() -> None:
     seconds = round(time.monotonic() - started)
     how = (f"fresh broker + one worker; {len(sent)} simulated commands (seed {args.seed}) with {hostile_count} hostile "
            f"ones put on 4 partitions; {kills} SIGKILLs of the worker at evenly spaced points of the ledger's progress, "
-           f"{broker_kills} kill -9 of the broker half-way; outcomes matched to commands by partition and offset; {seconds} s")
+           f"{broker_kills} kill -9 of the broker half-way; every command (hostile ones too) with the API's tyndau-auth "
+           f"assertion (importer simulate; the ledger verifies one per command); outcomes matched to commands by "
+           f"partition and offset; {seconds} s")
     figures = {
         "soak_commands": {"value": len(sent), "unit": "commands", "target": "≥ 200000"},
         "soak_lost": {"value": len(lost), "unit": "commands", "target": "0"},

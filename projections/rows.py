@@ -15,7 +15,7 @@ from streams.domain.privacy import citizen_ref_of, public_payload
 
 EVENT_COLUMNS = ["appeal_id", "sequence", "event_id", "event_type", "command_id", "occurred_at", "recorded_at",
                  "actor_role", "actor_id", "region", "body", "payload", "citizen_ref", "prev_hash", "hash",
-                 "topic", "partition", "offset", "ingested_at"]
+                 "topic", "partition", "offset", "ingested_at", "imported_by"]
 
 STATE_FIELDS = [name for name in AppealState.__dataclass_fields__ if name != "command_ids"]
 STATE_COLUMNS = STATE_FIELDS + ["citizen_ref", "response_working_days"]
@@ -30,7 +30,7 @@ def event_row(event: dict[str, Any], topic: str, partition: int, offset: int, in
     return [event["appeal_id"], event["sequence"], str(event["event_id"]), event["event_type"], event["command_id"],
             event["occurred_at"], event["recorded_at"], event["actor"]["role"], event["actor"]["id"], event["region"],
             event["body"], payload, citizen_ref_of(event, key), event["prev_hash"], event["hash"], topic, partition,
-            offset, ingested_at]
+            offset, ingested_at, event.get("imported_by")]
 
 
 def response_working_days(state: AppealState) -> int | None:

@@ -27,11 +27,12 @@ from ..domain import bounds
 from ..domain.appeal import AppealState, decide, evolve
 from ..domain.chain import seal
 from ..domain.commands import CommandError, parse_command
-from ..domain.principals import actor_record, authorize
+from ..domain.principals import Principal, actor_record, authorize
 
 log = logging.getLogger(__name__)
 
 StateLookup = Callable[[str], AppealState | None]
+UsedAssertion = Callable[[bytes], bool]   # whether this tyndau-auth header was already used by a refused command
 
 
 class Verdict(NamedTuple):
@@ -79,7 +80,8 @@ def _detail(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def rejection_record(message: Any, reason: str, detail: str, obj: Any, now: datetime) -> dict[str, Any]:
+def rejection_record(message: Any, reason: str, detail: str, obj: Any, now: datetime,
+                     sender: Principal | None = None) -> dict[str, Any]:
     """The CommandRejected record: only well-formed identifiers are copied out of the command, and a
     command over the size bound is kept as its first kilobyte and its SHA-256."""
     fields = obj if isinstance(obj, dict) else {}
@@ -99,6 +101,8 @@ def rejection_record(message: Any, reason: str, detail: str, obj: Any, now: date
         "rejected_at": now,
         "command_prefix": None,
         "command_sha256": None,
+        "sent_by": None if sender is None else {"role": sender.role, "id": sender.name,
+                                                "bodies": list(sender.bodies), "regions": list(sender.regions)},
     }
     if len(value) > bounds.MAX_COMMAND_BYTES:
         record.update(command=b"", command_prefix=value[: bounds.COMMAND_PREFIX_BYTES],
@@ -106,8 +110,8 @@ def rejection_record(message: Any, reason: str, detail: str, obj: Any, now: date
     return record
 
 
-def _rejected(message: Any, reason: str, detail: str, obj: Any, now: datetime) -> Verdict:
-    record = rejection_record(message, reason, detail, obj, now)
+def _rejected(message: Any, reason: str, detail: str, obj: Any, now: datetime, sender: Principal | None = None) -> Verdict:
+    record = rejection_record(message, reason, detail, obj, now, sender)
     key = record["appeal_id"].encode() if record["appeal_id"] else None
     return Verdict(key, codec.encode(codec.REJECTION, record), rejection=record)
 
@@ -130,10 +134,16 @@ def _parse_json(value: Any) -> Any:
                                         "send one JSON object per command, UTF-8") from None
 
 
+LOG_APPEND_TIME = 1   # Kafka's timestamp type of a record stamped by the broker (0: the sender's CreateTime)
+
+
 def written_at(message: Any, now: datetime) -> datetime:
-    """When the record was written: its Kafka timestamp (appeals.commands keeps the broker's append
-    time, so a sender cannot choose it); `now` for a record without one."""
+    """When the record was written: its Kafka timestamp when the broker set it (appeals.commands
+    keeps the append time; the worker will not start otherwise); `now` for a record whose time
+    the sender chose or that has none, so a copied assertion cannot be dated back into its window."""
     stamp = getattr(message, "timestamp", None)
+    if getattr(message, "timestamp_type", None) != LOG_APPEND_TIME:
+        return now
     if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or stamp <= 0:
         return now
     seconds = stamp / 1000 if stamp > 1e11 else stamp   # aiokafka gives milliseconds, Faust seconds
@@ -143,20 +153,26 @@ def written_at(message: Any, now: datetime) -> datetime:
         return now
 
 
-def _judge(message: Any, now: datetime, state_of: StateLookup, holder: list, ring: KeyRing) -> Verdict:
+def _judge(message: Any, now: datetime, state_of: StateLookup, holder: dict, ring: KeyRing,
+           used: UsedAssertion | None) -> Verdict:
     try:
         obj, unreadable = _parse_json(message.value), None
-        holder.append(obj)
+        holder["obj"] = obj
     except CommandError as error:
         obj, unreadable = None, error
     # Who sent it comes first: a record without a valid assertion is `unauthenticated`, whatever it holds.
     command_id = obj.get("command_id") if isinstance(obj, dict) else None
+    assertion = header(message.headers, topics.AUTH_HEADER)
     try:
-        principal = verify_assertion(ring, header(message.headers, topics.AUTH_HEADER),
-                                     message.value if isinstance(message.value, bytes) else b"",
+        principal = verify_assertion(ring, assertion, message.value if isinstance(message.value, bytes) else b"",
                                      command_id if isinstance(command_id, str) else None, written_at(message, now))
     except AuthError as error:
         raise CommandError("unauthenticated", error.detail) from None
+    if used is not None and used(assertion):
+        # The same bytes and header again within the assertion's minutes: a copy, not the API's writing.
+        raise CommandError("unauthenticated", "this tyndau-auth assertion was already used by an earlier record that "
+                                              "was refused; send the command again through the API")
+    holder["sender"] = principal
     if unreadable is not None:
         raise unreadable
     command = parse_command(obj)
@@ -181,24 +197,22 @@ def _judge(message: Any, now: datetime, state_of: StateLookup, holder: list, rin
     return Verdict(command.appeal_id.encode(), codec.encode_event(event), event=event, state=state)
 
 
-def judge(message: Any, now: datetime, state_of: StateLookup, ring: KeyRing) -> Verdict:
+def judge(message: Any, now: datetime, state_of: StateLookup, ring: KeyRing, used: UsedAssertion | None = None) -> Verdict:
     """The verdict on one command message (anything with key, value, headers, topic, partition,
     offset and timestamp attributes: a Faust event's message, an aiokafka record), whose `tyndau-auth`
-    assertion is checked with `ring`. Never raises on input."""
-    holder: list = []   # the decoded JSON, once there is one: a rejection copies its identifiers
-    obj = None
+    assertion is checked with `ring` (and, with `used`, that it did not already serve a refused
+    command). Never raises on input."""
+    holder: dict = {}   # the decoded JSON and the verified sender, once known: a rejection names them
     try:
-        return _judge(message, now, state_of, holder, ring)
+        return _judge(message, now, state_of, holder, ring, used)
     except CommandError as error:
-        obj = holder[0] if holder else None
         reason, detail = error.reason, error.detail
     except Exception as error:  # a bug met by this input: recorded as a rejection, never a crash
-        obj = holder[0] if holder else None
         reason, detail = "internal_error", type(error).__name__
         log.error("internal error judging the command at %s[%s]@%s: %s\n%s", message.topic, message.partition,
                   message.offset, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
     try:
-        return _rejected(message, reason, detail, obj, now)
+        return _rejected(message, reason, detail, holder.get("obj"), now, holder.get("sender"))
     except Exception as error:  # even the rejection would not encode: record the bare facts
         log.error("internal error recording the rejection of %s[%s]@%s: %s", message.topic, message.partition,
                   message.offset, type(error).__name__)

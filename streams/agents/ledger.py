@@ -25,6 +25,7 @@ Exactly one outcome per command, across crashes, without Kafka transactions:
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,12 +33,13 @@ import faust
 
 from .. import settings, topics
 from ..app import app
+from ..auth.assertions import ASSERTION_SECONDS
 from ..auth.keys import ASSERTIONS_FILE, KeyRing, ring_file
 from ..avro import codec
 from ..domain.appeal import AppealState, evolve
 from ..kafka.outcome_writer import OutcomeWriter, Outgoing
 from ..kafka.rejection_index import rejected_command_offsets_after
-from ..topics import COMMAND_ID_HEADER, SOURCE_HEADER
+from ..topics import AUTH_HEADER, COMMAND_ID_HEADER, SOURCE_HEADER
 from .channels import commands_topic, events_topic
 from .judge import header, judge
 
@@ -54,6 +56,29 @@ def source_of(headers: Any) -> tuple[int, int] | None:
         return None
 
 
+class RefusedAssertions:
+    """The tyndau-auth headers of commands refused after their sender was proven, for as long as
+    such a header could still verify: a copy of one written again is refused `unauthenticated`
+    instead of being judged afresh against a later state. (An accepted command's copy is a
+    `duplicate_command` anyway.) Refusals are few, so this stays small."""
+
+    KEEP_SECONDS = ASSERTION_SECONDS + 120
+
+    def __init__(self) -> None:
+        self.seen: dict[bytes, float] = {}
+
+    def __call__(self, assertion: bytes | None) -> bool:
+        return assertion is not None and assertion in self.seen
+
+    def add(self, assertion: bytes | None, now: float | None = None) -> None:
+        if assertion is None:
+            return
+        now = time.monotonic() if now is None else now
+        self.seen[assertion] = now
+        if len(self.seen) % 1000 == 0:
+            self.seen = {a: t for a, t in self.seen.items() if now - t < self.KEEP_SECONDS}
+
+
 class AppealLedgerTable(faust.Table):
     """appeal id → AppealState, recovered by folding appeals.events (this table's changelog),
     and, per command partition, which command offsets already have their outcome on the log."""
@@ -62,6 +87,7 @@ class AppealLedgerTable(faust.Table):
         super().__init__(*args, **kwargs)
         self.judged_upto: dict[int, int] = {}       # every command up to here is judged
         self.judged_beyond: dict[int, set[int]] = {}  # and these later ones (rejections after the last event)
+        self.refused_assertions = RefusedAssertions()
 
     def apply_changelog_batch(self, batch) -> None:
         for record in batch:
@@ -127,7 +153,10 @@ class Batch:
 
     def add(self, message: Any, now: datetime) -> None:
         partition = message.partition
-        verdict = judge(message, now, self.state_of, self.ring)
+        refused = self.table.refused_assertions
+        verdict = judge(message, now, self.state_of, self.ring, refused)
+        if verdict.rejection is not None and verdict.rejection["sent_by"] is not None:
+            refused.add(header(message.headers, AUTH_HEADER))
         if verdict.event is not None:
             self.states[verdict.event["appeal_id"]] = verdict.state
             self.events.append((partition, verdict.key, verdict.value,

@@ -16,7 +16,7 @@ TEXT = {
         "category": "Санат", "channel": "Арна", "deadlines": "Мерзімдер",
         "due": "Жауап беру мерзімі (ӘРПК 76-бап, 15 жұмыс күні)", "forward": "Қайта жолдау мерзімі (ӘРПК 65-бап, 3 жұмыс күні)",
         "events": "Оқиғалар тізбегі", "seq": "№", "type": "Оқиға", "when": "Болған уақыты", "recorded": "Тіркелген уақыты",
-        "actor": "Орындаушы", "details": "Мәліметтер", "hash": "Хэш", "prev": "Алдыңғы хэш",
+        "actor": "Орындаушы", "imported": "көшірген", "details": "Мәліметтер", "hash": "Хэш", "prev": "Алдыңғы хэш",
         "chain_ok": "Хэш тізбегі тексерілді: бұзушылық жоқ.", "chain_bad": "Хэш тізбегі БҰЗЫЛҒАН:",
         "how": "Тексеру тәсілі",
         "how_text": ("Әр оқиғаның хэші = SHA-256(алдыңғы хэш, 64 он алтылық таңба ‖ оқиғаның канондық байттары). "
@@ -34,7 +34,7 @@ TEXT = {
         "category": "Категория", "channel": "Канал", "deadlines": "Сроки",
         "due": "Срок ответа (АППК ст. 76, 15 рабочих дней)", "forward": "Срок перенаправления (АППК ст. 65, 3 рабочих дня)",
         "events": "Последовательность событий", "seq": "№", "type": "Событие", "when": "Время события", "recorded": "Время записи",
-        "actor": "Исполнитель", "details": "Сведения", "hash": "Хэш", "prev": "Предыдущий хэш",
+        "actor": "Исполнитель", "imported": "перенёс", "details": "Сведения", "hash": "Хэш", "prev": "Предыдущий хэш",
         "chain_ok": "Цепочка хэшей проверена: нарушений нет.", "chain_bad": "Цепочка хэшей НАРУШЕНА:",
         "how": "Как проверить",
         "how_text": ("Хэш каждого события = SHA-256(предыдущий хэш, 64 шестнадцатеричных знака ‖ канонические байты события). "
@@ -65,6 +65,12 @@ def _details(event: dict[str, Any]) -> str:
     if kind in ("reopened", "overdue"):
         return str(p.get("due_on", ""))
     return ""
+
+
+def actor_text(event: dict[str, Any], t: dict[str, Any]) -> str:
+    """Who acted, and for an event moved in from another system, which importer moved it."""
+    text = f"{event['actor']['role']}: {event['actor']['id']}"
+    return f"{text} ({t['imported']} {event['imported_by']})" if event.get("imported_by") else text
 
 
 def dossier_json(history: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -123,7 +129,7 @@ def render_pdf(history: dict[str, Any], lang: str, out: Path) -> None:
     for e in history["events"]:
         pdf.set_font("DejaVu", "", 8)
         cells = (str(e["sequence"]), t["types"].get(e["type"], e["type"]), e["occurred_at"][:19].replace("T", " ") + " UTC",
-                 e["recorded_at"][:19].replace("T", " ") + " UTC", f"{e['actor']['role']}: {e['actor']['id']}", e["body"], _details(e))
+                 e["recorded_at"][:19].replace("T", " ") + " UTC", actor_text(e, t), e["body"], _details(e))
         for width, value in zip(widths, cells):
             pdf.cell(width, 6, value[:60], border=1)
         pdf.ln()

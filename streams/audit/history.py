@@ -25,7 +25,8 @@ def history_entry(event: dict[str, Any], partition: int, offset: int, personal: 
         payload["citizen_ref"] = citizen_ref_of(event, settings.PSEUDONYM_KEY)
     return jsonable({
         "sequence": event["sequence"], "type": event["event_type"], "occurred_at": event["occurred_at"],
-        "recorded_at": event["recorded_at"], "actor": event["actor"], "region": event["region"], "body": event["body"],
+        "recorded_at": event["recorded_at"], "actor": event["actor"], "imported_by": event.get("imported_by"),
+        "region": event["region"], "body": event["body"],
         "command_id": event["command_id"], "event_id": event["event_id"], "payload": payload,
         "prev_hash": event["prev_hash"], "hash": event["hash"], "partition": partition, "offset": offset,
     })

@@ -7,9 +7,12 @@ that signs; the older keys still verify what they signed until they are removed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +22,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .. import settings
 
+log = logging.getLogger(__name__)
 
-class KeyFileError(SystemExit):
-    """A key file that cannot be read: what is wrong with it and where it is."""
+
+class KeyFileError(Exception):
+    """A key file that cannot be read: what is wrong with it and where it is. An ordinary exception,
+    so a worker that meets one keeps running on the ring it had (RingFile); the CLI prints it."""
 
 
 @dataclass(frozen=True)
@@ -44,13 +50,26 @@ def _pem(key: Ed25519PrivateKey) -> str:
                              serialization.NoEncryption()).decode()
 
 
-def _write(path: Path, active: str, keys: dict[str, Ed25519PrivateKey]) -> None:
+def _write(path: Path, active: str, keys: dict[str, Ed25519PrivateKey], replace: bool = True) -> None:
+    """Write the ring whole (a temporary file renamed over it, so no reader sees half a file); with
+    replace=False only if no file is there yet, so two processes creating it at once agree on one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # readable by the deployment only
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"active": active, "keys": {kid: _pem(key) for kid, key in keys.items()}}, out, indent=1)
-    os.replace(temporary, path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)   # mode 0600: the deployment only
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"active": active, "keys": {kid: _pem(key) for kid, key in keys.items()}}, out, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        if replace:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)   # fails if another process made the file first: theirs stands
+            except FileExistsError:
+                pass
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 def new_kid() -> str:
@@ -63,7 +82,7 @@ def load(path: Path, create: bool = True) -> KeyRing:
         if not create:
             raise KeyFileError(f"no key file at {path}; start a worker once (it creates one) or provision it")
         kid = new_kid()
-        _write(path, kid, {kid: Ed25519PrivateKey.generate()})
+        _write(path, kid, {kid: Ed25519PrivateKey.generate()}, replace=False)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         keys = {str(kid): serialization.load_pem_private_key(pem.encode(), password=None)
@@ -85,13 +104,25 @@ def rotate(path: Path) -> KeyRing:
     return load(path, create=False)
 
 
+def retire(path: Path, kid: str) -> KeyRing:
+    """Remove a key that no longer signs (a compromised or old one): what it signed stops verifying."""
+    ring = load(path, create=False)
+    if kid not in ring.private:
+        raise KeyFileError(f"{path} holds no key {kid!r}; it holds {', '.join(sorted(ring.private))}")
+    if kid == ring.active:
+        raise KeyFileError(f"key {kid} is the one that signs; rotate first (tyndau token rotate), then retire it")
+    _write(path, ring.active, {k: v for k, v in ring.private.items() if k != kid})
+    return load(path, create=False)
+
+
 TOKENS_FILE = "tokens.json"          # signs the bearer tokens the API verifies
 ASSERTIONS_FILE = "assertions.json"  # signs the tyndau-auth assertions the ledger verifies
 
 
 class RingFile:
     """A key ring kept in step with its file: reloaded when the file changes (a rotation by an admin),
-    looked at no more than once a second."""
+    looked at no more than once a second. A file that cannot be read is logged and the ring read
+    before is kept; only a process that never read one fails (KeyFileError)."""
 
     def __init__(self, path: Path, create: bool = True):
         self.path, self.create = path, create
@@ -110,9 +141,15 @@ class RingFile:
         except FileNotFoundError:
             stamp = None
         if self._ring is None or stamp != self._stamp:
-            self._ring = load(self.path, create=self.create)
-            stat = self.path.stat()
-            self._stamp = (stat.st_mtime_ns, stat.st_size)
+            try:
+                ring = load(self.path, create=self.create and stamp is None)
+            except KeyFileError as error:
+                if self._ring is None:
+                    raise
+                log.error("keeping the key ring read before: %s", error)
+                return self._ring
+            # The stamp taken before reading: a file replaced while it was read is read again next time.
+            self._ring, self._stamp = ring, stamp
         return self._ring
 
 

@@ -9,6 +9,7 @@ Time is a parameter, so a caller decides which moment a token must be valid at.
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Container
 
@@ -111,3 +112,36 @@ def verify_token(ring: KeyRing, token: Any, now: datetime, revoked: Container[st
     if claims["jti"] in revoked:
         raise AuthError("the credential has been revoked")
     return principal_from(claims)
+
+
+class VerifiedTokens:
+    """The bearer tokens already verified with the current key ring: a client sends the same token
+    on every request, and a second request with it costs a lookup instead of a signature check
+    (about 0.85 ms through PyJWT here). Expiry and revocation are still checked every time; a new
+    ring (a rotation, a key removed) forgets them all."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self.ring: KeyRing | None = None
+        self.known: OrderedDict[str, tuple[Principal, float, str]] = OrderedDict()
+
+    def principal(self, ring: KeyRing, token: Any, now: datetime, revoked: Container[str] = frozenset()) -> Principal:
+        if ring is not self.ring:
+            self.ring = ring
+            self.known.clear()
+        hit = self.known.get(token) if isinstance(token, str) else None
+        if hit is None:
+            claims = verified_claims(ring, token, TOKEN_AUDIENCE, now)
+            if not isinstance(claims["jti"], str):
+                raise AuthError("the credential's jti is not a string")
+            hit = (principal_from(claims), claims["exp"], claims["jti"])
+            self.known[token] = hit
+            if len(self.known) > self.size:
+                self.known.popitem(last=False)
+        principal, exp, jti = hit
+        if exp <= _seconds(now):
+            self.known.pop(token, None)
+            raise AuthError("the credential has expired")
+        if jti in revoked:
+            raise AuthError("the credential has been revoked")
+        return principal

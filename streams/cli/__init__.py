@@ -17,7 +17,8 @@ checked against the appeal's state and becomes an Avro event on appeals.events, 
 with its reason on appeals.rejected.
 
 Configuration comes from the environment: TYNDAU_KAFKA (or KAFKA_BOOTSTRAP_SERVERS),
-TYNDAU_PARTITIONS, TYNDAU_DATA_DIR, TYNDAU_HTTP_PORT; see README.md.
+TYNDAU_PARTITIONS, TYNDAU_DATA_DIR, TYNDAU_HTTP_PORT; commands that call the API send the
+credential in TYNDAU_TOKEN (`tyndau token issue`); see README.md.
 """
 
 GROUPS = (system, send, watch, audit, admin, token)
@@ -33,5 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..auth.keys import KeyFileError
+
     args = build_parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except KeyFileError as error:   # a key file that is missing or unreadable: say which and what to do
+        raise SystemExit(f"tyndau {args.command}: {error}") from None

@@ -16,6 +16,8 @@ from .common import API_DEFAULT
 def cmd_history(args: argparse.Namespace) -> int:
     if args.personal and not args.purpose:
         raise SystemExit("tyndau history --personal: state why with --purpose TEXT (it is recorded on appeals.access)")
+    if args.purpose and not args.personal:
+        raise SystemExit("tyndau history: --purpose is for reading personal data; add --personal, or leave --purpose out")
     query = query_string({"as_of": args.as_of, "personal": "true" if args.personal else None,
                           "purpose": args.purpose if args.personal else None})
     document = worker_json(args.api, f"/v1/appeals/{urllib.parse.quote(args.appeal_id, safe='')}/history{query}")
@@ -25,7 +27,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     print(f"appeal {document['appeal_id']}: {len(document['events'])} events, chain "
           + ("OK" if document["chain_ok"] else "BROKEN"))
     for e in document["events"]:
-        actor = f"{e['actor']['role']}:{e['actor']['id']}"
+        actor = f"{e['actor']['role']}:{e['actor']['id']}" + (f" via {e['imported_by']}" if e.get("imported_by") else "")
         print(f"  {e['sequence']:>3}  {e['type']:<10} {e['occurred_at'][:19]}  rec {e['recorded_at'][:19]}  {actor:<24} {e['body']:<20} {e['hash'][:16]}…")
     for p in document["problems"]:
         print(f"  problem at sequence {p['sequence']}: {p['problem']}")

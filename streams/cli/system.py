@@ -65,12 +65,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .. import agents, http
     from ..agents.runtime import tune_gc
     from ..app import app
-    from ..kafka.admin import check_partition_count, ensure_topics
+    from ..kafka.admin import check_command_timestamps, check_partition_count, ensure_topics
     from ..kafka.schemas_topic import publish_schemas_sync
+
+    from ..auth.keys import ASSERTIONS_FILE, TOKENS_FILE, ring_file
 
     ensure_topics()
     check_partition_count()
+    check_command_timestamps()
     publish_schemas_sync()
+    for name in (TOKENS_FILE, ASSERTIONS_FILE):   # a key file that cannot be read stops the start, not a request
+        ring_file(name).current()
     (settings.DATA_DIR / "worker").mkdir(parents=True, exist_ok=True)
     agents.register()   # the agents, tasks and timers (streams/agents/__init__.py)
     http.register()     # the HTTP views (streams/http/__init__.py)

@@ -7,15 +7,17 @@ appeals.access as an act of `cli:<operating-system user>` in the role admin.
 from __future__ import annotations
 
 import argparse
-import getpass
+import os
+import pwd
 import re
 import sys
 from datetime import datetime, timezone
 
 from .. import settings
-from ..auth.keys import ASSERTIONS_FILE, TOKENS_FILE, load, rotate
+from ..auth.keys import ASSERTIONS_FILE, TOKENS_FILE, load, retire, rotate
 from ..auth.tokens import AuthError, issue_token
 from ..domain.principals import ROLES, Principal
+from ..domain.regions import REGIONS
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_TTL_SECONDS = 366 * 86400
@@ -31,11 +33,12 @@ def ttl_seconds(text: str) -> int:
 
 
 def administrator() -> Principal:
-    """Who runs this command: the operating-system user, acting as admin with the deployment's keys."""
+    """Who runs this command: the operating-system account (by its uid, not $USER, which anyone sets),
+    acting as admin with the deployment's keys."""
     try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
+        user = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        user = f"uid-{os.getuid()}"
     return Principal(f"cli:{user}"[:128], "admin")
 
 
@@ -48,7 +51,23 @@ def _record(what: str, object_type: str, obj: str, purpose: str | None = None) -
         raise SystemExit(f"tyndau token: {error}; is Kafka running (`tyndau up`) and TYNDAU_KAFKA set?") from None
 
 
+def _scope_problem(role: str, bodies: list[str], regions: list[str]) -> str | None:
+    unknown = [code for code in regions if code not in REGIONS]
+    if unknown:
+        return f"--region takes first-level KATO codes ({', '.join(sorted(REGIONS))}); got {', '.join(unknown)}"
+    if role == "body" and not bodies:
+        return "a body credential names the bodies it acts for: give --body ID (repeat for several)"
+    if bodies and role != "body":
+        return f"--body is for --role body; a {role} credential acts for no body"
+    if regions and role != "monitor":
+        return f"--region is for --role monitor; a {role} credential is not scoped to regions"
+    return None
+
+
 def cmd_token_issue(args: argparse.Namespace) -> int:
+    problem = _scope_problem(args.role, args.body, args.region)
+    if problem:
+        raise SystemExit(f"tyndau token issue: {problem}")
     principal = Principal(args.name or args.role, args.role, tuple(args.body), tuple(args.region))
     ring = load(settings.AUTH_DIR / TOKENS_FILE)
     try:
@@ -74,18 +93,29 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     if problem:
         raise SystemExit(f"tyndau token revoke: {problem}")
     load(settings.AUTH_DIR / TOKENS_FILE, create=False)   # only the holder of the deployment's keys revokes
+    _record("revoke_token", "token", args.jti, purpose=args.reason)   # recorded first: no act goes unrecorded
     asyncio.run(revoke(args.jti, administrator().name))
-    _record("revoke_token", "token", args.jti, purpose=args.reason)
     print(f"revoked {args.jti}; every worker refuses it within seconds", file=sys.stderr)
     return 0
 
 
 def cmd_token_rotate(args: argparse.Namespace) -> int:
     name = TOKENS_FILE if args.which == "tokens" else ASSERTIONS_FILE
+    load(settings.AUTH_DIR / name, create=False)
+    _record("rotate_keys", "keys", name)   # recorded first: no act goes unrecorded
     ring = rotate(settings.AUTH_DIR / name)
-    _record("rotate_keys", "keys", name)
     print(f"{name}: key {ring.active} now signs; the {len(ring.private) - 1} older key(s) still verify. Workers "
           "pick the change up within a second.", file=sys.stderr)
+    return 0
+
+
+def cmd_token_retire(args: argparse.Namespace) -> int:
+    name = TOKENS_FILE if args.which == "tokens" else ASSERTIONS_FILE
+    load(settings.AUTH_DIR / name, create=False)
+    _record("retire_key", "keys", f"{name}:{args.kid}")
+    ring = retire(settings.AUTH_DIR / name, args.kid)
+    print(f"{name}: key {args.kid} removed; what it signed no longer verifies ({len(ring.private)} key(s) left)",
+          file=sys.stderr)
     return 0
 
 
@@ -117,3 +147,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                                  "Older keys keep verifying what they signed.")
     rotate_keys.add_argument("--which", choices=["tokens", "assertions"], default="tokens")
     rotate_keys.set_defaults(func=cmd_token_rotate)
+    retire_key = actions.add_parser("retire", help="remove a key that no longer signs (what it signed stops verifying)",
+                                    description="Remove an old or compromised key from a key ring after a rotation; "
+                                                "every credential or assertion it signed is refused from then on.")
+    retire_key.add_argument("kid", metavar="KID", help="the key's id (`kid`, see tyndau token issue's output)")
+    retire_key.add_argument("--which", choices=["tokens", "assertions"], default="tokens")
+    retire_key.set_defaults(func=cmd_token_retire)

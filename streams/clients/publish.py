@@ -118,7 +118,8 @@ async def publish_lines(lines: Iterable[tuple[int, str | bytes | Oversized]], *,
             request_id = str(uuid.uuid4())
             line_of[request_id] = number
             if wait > 0:
-                futures.append((request_id, waiter.expect(command_id, request_id)))
+                futures.append((request_id, waiter.expect(key.decode("utf-8", "replace") if key else None, command_id,
+                                                          request_id)))
             headers = [(topics.REQUEST_ID_HEADER, request_id.encode())]
             if signer is not None:
                 headers.append((topics.AUTH_HEADER, signer.header(value, command_id)))

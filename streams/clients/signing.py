@@ -1,7 +1,8 @@
 """Sending commands as a principal without the API: a tool given the deployment's assertion key signs
 each command the way the API does (`tyndau-auth`), for the principal its credential names.
 
-`tyndau publish` acts for the principal of TYNDAU_TOKEN, verified with the deployment's token key;
+`tyndau publish` acts for the principal of TYNDAU_TOKEN, verified with the deployment's token key
+and checked against the revocations;
 `tyndau simulate` moves a synthetic history in as the importer `simulate`. Whoever holds the
 assertion key can speak for any principal, so it is kept like the API's own secrets.
 """
@@ -11,7 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import NamedTuple
 
+from aiokafka.errors import KafkaError
+
 from .. import settings
+from ..topics import REVOCATIONS
 from ..auth.assertions import sign_assertion
 from ..auth.keys import ASSERTIONS_FILE, TOKENS_FILE, KeyRing, KeyFileError, load
 from ..auth.tokens import AuthError, verify_token
@@ -46,8 +50,17 @@ def token_principal(token: str | None = None) -> Principal:
         ring = load(settings.AUTH_DIR / TOKENS_FILE, create=False)
     except KeyFileError as error:
         raise SystemExit(f"{error}; TYNDAU_AUTH_DIR must hold the deployment's token key") from None
+    import asyncio
+
+    from ..kafka.revocations import revoked_now
+
     try:
-        return verify_token(ring, token, datetime.now(timezone.utc))
+        revoked = asyncio.run(revoked_now())
+    except KafkaError as error:
+        raise SystemExit(f"cannot read {REVOCATIONS} at {settings.KAFKA_BOOTSTRAP} ({type(error).__name__}) to check "
+                         "TYNDAU_TOKEN; start Kafka (`tyndau up`) or set TYNDAU_KAFKA") from None
+    try:
+        return verify_token(ring, token, datetime.now(timezone.utc), revoked)
     except AuthError as error:
         raise SystemExit(f"TYNDAU_TOKEN is not accepted: {error.detail}") from None
 

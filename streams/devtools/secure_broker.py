@@ -9,7 +9,6 @@ as the operator, a super user. Its configuration is deploy/kafka/server-sasl.pro
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import subprocess
@@ -17,10 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
-
 from ..kafka.acls import Grant
+from ..kafka.admin import cluster_ready
 from .broker import Broker, BrokerError, ensure_jars
 
 MECHANISM = "SCRAM-SHA-512"
@@ -91,7 +88,8 @@ class SecureBroker(Broker):
 
     def _ready(self) -> bool:
         """The broker answers the operator: it listens, and the SCRAM users of the metadata log are loaded."""
-        return asyncio.run(_answers(self.client_options(self.operator)))
+        options = self.client_options(self.operator)
+        return cluster_ready(options.pop("bootstrap_servers"), options)
 
     def apply_acls(self, grants: Iterable[Grant], timeout: float = 60.0) -> None:
         """Add `grants` with Kafka's AclCommand, authenticated as the operator; one call per grant, side by side."""
@@ -115,15 +113,3 @@ class SecureBroker(Broker):
                 failed.append(f"{' '.join(grant.arguments())}:\n{output[-2000:]}")
         if failed:
             raise BrokerError("AclCommand could not add\n" + "\n".join(failed))
-
-
-async def _answers(options: dict[str, Any]) -> bool:
-    admin = AIOKafkaAdminClient(**options, request_timeout_ms=3000)
-    try:
-        await admin.start()
-        await admin.list_topics()
-        return True
-    except (KafkaError, OSError):
-        return False
-    finally:
-        await admin.close()

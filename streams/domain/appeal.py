@@ -67,6 +67,7 @@ class AppealState:
     reopened: int = 0
     withdrawn_at: datetime | None = None
     last_at: datetime | None = None
+    imported_by: str | None = None      # the importer that moved the appeal in (its filing), if one did
     command_ids: frozenset[str] = frozenset()
 
     def as_dict(self) -> dict[str, Any]:
@@ -238,6 +239,7 @@ def evolve(state: AppealState | None, event: dict[str, Any]) -> AppealState:
             region=event["region"], body=event["body"], category=p["category"], channel=p["channel"],
             filed_at=event["occurred_at"], received_on=p["received_on"], due_on=p["due_on"],
             forward_by=p["forward_by"], last_at=event["occurred_at"], command_ids=frozenset((event["command_id"],)),
+            imported_by=event.get("imported_by"),
         )
     if state is None:
         raise ValueError(f"event {event['event_id']} ({kind}) of appeal {event['appeal_id']} comes before its filing")

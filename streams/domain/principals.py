@@ -1,8 +1,8 @@
 """Principals and their rights: which role may send which command, on which appeals, and who the event names.
 
 One table (COMMANDS_OF) decides what a role may send; `authorize` adds what the appeal's state
-decides (a body acts only on appeals assigned to one of its bodies, the centre only on appeals
-escalated to it). Both are pure: the ledger calls them with the principal its assertion names.
+decides (a body acts only on appeals assigned to one of its bodies and not escalated, the centre
+only on appeals escalated to it, an importer only on the appeals it moved in). Both are pure: the ledger calls them with the principal its assertion names.
 """
 
 from __future__ import annotations
@@ -84,12 +84,18 @@ def authorize(principal: Principal, command: Command, state: AppealState | None)
         raise CommandError("forbidden", f"a {shown(role)} principal may send {allowed}, not {command.type}")
     if state is None:
         return   # `unknown_appeal` (or the filing itself) is for the state machine to say
+    # The details name nothing of the appeal the principal could not already see: a refused sender
+    # learns neither which body holds it nor, beyond what it asked, its state.
     if role == "body" and state.body not in principal.bodies:
-        raise CommandError("forbidden", f"appeal {shown(command.appeal_id)} is assigned to {shown(state.body)}, which is not "
-                                        f"among {principal.name}'s bodies")
+        raise CommandError("forbidden", f"appeal {shown(command.appeal_id)} is not assigned to any of {principal.name}'s bodies")
+    if role == "body" and state.status == ESCALATED:
+        raise CommandError("forbidden", f"appeal {shown(command.appeal_id)} is escalated to the centre, which now answers it")
     if role == "centre" and state.status != ESCALATED:
-        raise CommandError("forbidden", f"the centre acts on appeals escalated to it; {shown(command.appeal_id)} is "
-                                        f"{state.status}")
+        raise CommandError("forbidden", f"the centre acts only on appeals escalated to it, and {shown(command.appeal_id)} "
+                                        "is not")
+    if role == "importer" and state.imported_by != principal.name:
+        raise CommandError("forbidden", f"an importer acts only on the appeals it moved in; {shown(command.appeal_id)} "
+                                        f"was not moved in by {principal.name}")
     by = ESCALATION_BY_ROLE.get(role)
     if command.type == "escalate" and by is not None and command.data.get("by") != by:
         raise CommandError("forbidden", f"a {role} principal escalates by {by}, not by {shown(command.data.get('by'))}")

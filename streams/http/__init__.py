@@ -1,8 +1,9 @@
 """What people and tools call over HTTP: the worker's views, all on the Faust app's web server.
 
-`register()` imports the view modules, which registers their pages with the app:
-access (credentials, rights, rate limit, access records), intake (commands and outcomes), queries (the dashboard's figures, named queries), history
-(auditors), dashboard (the page and its files) and admin (rebuild, OpenAPI, health).
+`register()` imports the view modules, which registers their pages with the app: access
+(credentials, rights, rate limit, access records), intake (commands and outcomes), queries (the
+dashboard's figures, named queries), history (auditors), dashboard (the page and its files) and
+admin (rebuild, OpenAPI, health).
 Every view is a `base.JsonView`: a client's mistake is a 4xx saying what is wrong, anything
 else a 500 with a request id.
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 import importlib
 
-VIEW_MODULES = ("streams.http.access", "streams.http.intake", "streams.http.queries", "streams.http.history", "streams.http.dashboard",
-                "streams.http.admin")
+VIEW_MODULES = ("streams.http.access", "streams.http.intake", "streams.http.queries", "streams.http.history",
+                "streams.http.dashboard", "streams.http.admin")
 
 
 def register() -> None:

@@ -25,7 +25,7 @@ from faust.web import Request, Response
 from .. import settings
 from ..app import app
 from ..auth.keys import TOKENS_FILE, ring_file
-from ..auth.tokens import AuthError, verify_token
+from ..auth.tokens import AuthError, VerifiedTokens
 from ..domain.principals import Principal, may_read
 from ..kafka.access import AccessNotRecorded, AccessWriter, access_record, purpose_problem
 from ..kafka.revocations import Revocations
@@ -56,6 +56,7 @@ ENDPOINTS: dict[tuple[str, str], str] = {
 
 revocations = Revocations()
 access_writer = AccessWriter()
+verified_tokens = VerifiedTokens()
 LOADING_SECONDS = 10.0   # how long a request waits for the revocation list at start before 503
 
 
@@ -114,10 +115,12 @@ async def _authenticated(request: web.Request) -> Principal | web.Response:
         try:
             await asyncio.wait_for(revocations.loaded.wait(), LOADING_SECONDS)
         except asyncio.TimeoutError:
-            return _refused(503, "the worker is still reading the list of revoked credentials; try again shortly",
-                            **{"Retry-After": "2"})
+            pass
+    if not revocations.current():
+        return _refused(503, "the worker cannot read the list of revoked credentials (appeals.revocations) just now; "
+                             "try again shortly", **{"Retry-After": "2"})
     try:
-        return verify_token(ring_file(TOKENS_FILE).current(), token, datetime.now(timezone.utc), revocations)
+        return verified_tokens.principal(ring_file(TOKENS_FILE).current(), token, datetime.now(timezone.utc), revocations)
     except AuthError as error:
         return _refused(401, error.detail, **{"WWW-Authenticate": 'Bearer realm="tyndau", error="invalid_token"'})
 
@@ -138,6 +141,7 @@ async def authenticate(request: web.Request, handler: Any) -> web.StreamResponse
 
 async def _authenticate(request: web.Request, handler: Any) -> web.StreamResponse:
     started = time.monotonic()
+    request_id = request["request_id"] = str(uuid.uuid4())   # in the access log, the response and access records
     method = "GET" if request.method == "HEAD" else request.method
     route = route_of(request)
     principal: Principal | None = None
@@ -160,9 +164,11 @@ async def _authenticate(request: web.Request, handler: Any) -> web.StreamRespons
                 request["principal"] = principal
                 response = await handler(request)
     # The route's template, never its path or query (they may hold ids and search terms), and who called.
-    log.info("%s %s %s %s %s %.1fms", method, route or "(no route)", response.status,
+    log.info("%s %s %s %s %s %.1fms %s", method, route or "(no route)", response.status,
              principal.role if principal else "-", principal.name if principal else "-",
-             (time.monotonic() - started) * 1000)
+             (time.monotonic() - started) * 1000, request_id)
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
     return response
 
 
@@ -189,7 +195,7 @@ def stated_purpose(request: Request) -> str:
 async def record_access(request: Request, what: str, object_type: str, obj: str, purpose: str | None = None) -> None:
     """Append the access to appeals.access and return once it is durable; 503 when it cannot be."""
     principal = principal_of(request)
-    record = access_record(principal, what, object_type, obj, purpose=purpose, request_id=str(uuid.uuid4()))
+    record = access_record(principal, what, object_type, obj, purpose=purpose, request_id=request.get("request_id"))
     try:
         await access_writer.record(record)
     except AccessNotRecorded as error:

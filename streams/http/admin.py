@@ -49,6 +49,6 @@ class Health(JsonView):
 class HealthDetails(JsonView):
     async def get(self, request: Request) -> Response:
         return self.json({"status": "ok", "kafka": settings.KAFKA_BOOTSTRAP, "revoked_credentials": len(revocations.revoked),
-                          "revocations_loaded": revocations.loaded.is_set(),
+                          "revocations_loaded": revocations.loaded.is_set(), "revocations_age_s": revocations.age(),
                           "token_key": ring_file(TOKENS_FILE).current().active,
                           "assertion_key": ring_file(ASSERTIONS_FILE).current().active})

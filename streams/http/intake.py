@@ -56,6 +56,10 @@ def outcome_for(outcome: Outcome, principal: Principal) -> dict[str, Any]:
     return shown
 
 
+def sent_by_or_audited(outcome: Outcome, principal: Principal) -> bool:
+    return may_read(principal.role, "personal") or outcome.sent_by() == (principal.role, principal.name)
+
+
 def holds_personal_data(outcome: Outcome) -> bool:
     return outcome.status == "accepted" and bool(PERSONAL_FIELDS.get(outcome.record["event_type"]))
 
@@ -81,10 +85,10 @@ async def submit(view: View, request: Request, forced_type: str | None = None) -
     appeal_id = command.get("appeal_id")
     command_id = command.get("command_id")
     command_id = command_id if isinstance(command_id, str) else None
-    request_id = str(uuid.uuid4())
+    request_id = request.get("request_id") or str(uuid.uuid4())
     principal = principal_of(request)
     assertion = sign_assertion(ring_file(ASSERTIONS_FILE).current(), principal, body, command_id, datetime.now(timezone.utc))
-    fut = waiter.expect(command_id, request_id) if wait > 0 else None
+    fut = waiter.expect(appeal_id if isinstance(appeal_id, str) else None, command_id, request_id) if wait > 0 else None
     await commands_topic.send(key=appeal_id.encode() if isinstance(appeal_id, str) else None, value=body,
                               headers={topics.REQUEST_ID_HEADER: request_id.encode(), topics.AUTH_HEADER: assertion})
     pending = {"status": "pending", "command_id": command_id, "request_id": request_id}
@@ -117,10 +121,13 @@ class TypedCommands(JsonView):
 class Outcomes(JsonView):
     async def get(self, request: Request, command_id: str) -> Response:
         principal = principal_of(request)
-        outcome = waiter.recent(command_id)
-        if outcome is None:
-            return self.json({"error": f"no recent outcome for command {bounds.shown(command_id)}; it may be pending or older "
-                                       "than this worker"}, status=404)
+        # Only the sender's own outcomes (auditors see every one): another principal's command that
+        # happens to use the same id is neither shown nor taken for this one.
+        visible = [o for o in waiter.recent(command_id) if sent_by_or_audited(o, principal)]
+        if not visible:
+            return self.json({"error": f"no recent outcome of yours for command {bounds.shown(command_id)}; it may be "
+                                       "pending, older than this worker, or another principal's"}, status=404)
+        outcome = visible[0]
         if holds_personal_data(outcome) and may_read(principal.role, "personal"):
             await record_access(request, "read_filing_outcome", "command", command_id, stated_purpose(request))
         return self.json(outcome_for(outcome, principal))

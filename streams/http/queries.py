@@ -94,6 +94,7 @@ class Trend(JsonView):
 class Escalations(JsonView):
     async def get(self, request: Request) -> Response:
         from projections.ranking import escalations
+
         def compute(r: Request):
             limit, scope = _limit(r), _scope(r)
             return lambda: escalations(limit, regions=scope)

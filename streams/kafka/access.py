@@ -22,7 +22,8 @@ from ..domain.principals import Principal
 from .security import connection
 
 # What an AccessRecorded record says was done.
-ACTS = ("read_personal_history", "read_filing_outcome", "issue_token", "revoke_token", "rebuild", "rotate_keys")
+ACTS = ("read_personal_history", "read_filing_outcome", "issue_token", "revoke_token", "rebuild", "rotate_keys",
+        "retire_key")
 MAX_PURPOSE_CHARS = 500
 
 
@@ -59,7 +60,11 @@ class AccessWriter:
             if self.producer is None:
                 producer = AIOKafkaProducer(**connection(self.bootstrap), acks="all", enable_idempotence=True,
                                             request_timeout_ms=int(self.timeout * 1000))
-                await producer.start()
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()   # no half-started producer left behind
+                    raise
                 self.producer = producer
         return self.producer
 

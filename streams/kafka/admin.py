@@ -84,8 +84,8 @@ async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicParti
     return out
 
 
-async def _cluster_ready(bootstrap: str) -> bool:
-    admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=3000)
+async def _cluster_ready(bootstrap: str, options: dict | None = None) -> bool:
+    admin = AIOKafkaAdminClient(**connection(bootstrap, options), request_timeout_ms=3000)
     try:
         await admin.start()
         await admin.list_topics()
@@ -106,5 +106,34 @@ def check_partition_count(bootstrap: str | None = None) -> None:
                          f"set TYNDAU_PARTITIONS={actual} (the ledger checks that each command is on its appeal's partition)")
 
 
-def cluster_ready(bootstrap: str) -> bool:
-    return asyncio.run(_cluster_ready(bootstrap))
+async def _topic_config(bootstrap: str, topic: str, name: str) -> str | None:
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=15000)
+    await admin.start()
+    try:
+        responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        await admin.close()
+    for response in responses:
+        for resource in response.to_object()["resources"]:
+            for entry in resource["config_entries"]:
+                if entry["config_names"] == name:
+                    return entry["config_value"]
+    return None
+
+
+def check_command_timestamps(bootstrap: str | None = None) -> None:
+    """SystemExit unless appeals.commands stamps records with the broker's append time: the ledger
+    judges each command's assertion at its record's timestamp, which a sender must not choose."""
+    bootstrap = bootstrap or settings.KAFKA_BOOTSTRAP
+    kind = asyncio.run(_topic_config(bootstrap, topics.COMMANDS, "message.timestamp.type"))
+    if kind != "LogAppendTime":
+        raise SystemExit(f"{topics.COMMANDS} keeps the senders' timestamps (message.timestamp.type={kind}); the ledger "
+                         "judges assertions at the broker's append time. Set it: kafka-configs.sh --alter --entity-type "
+                         f"topics --entity-name {topics.COMMANDS} --add-config message.timestamp.type=LogAppendTime")
+
+
+def cluster_ready(bootstrap: str, options: dict | None = None) -> bool:
+    """Whether the cluster answers; with `options`, connecting with those security options instead of the settings'."""
+    return asyncio.run(_cluster_ready(bootstrap, options))

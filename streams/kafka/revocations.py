@@ -2,14 +2,16 @@
 
 `tyndau token revoke JTI` appends {"jti", "revoked_at", "by"}; each worker reads the topic from its
 beginning and then keeps following it, so a revoked token is refused within about a second
-everywhere. Until a worker has read the whole topic once it answers no authenticated request
-(it cannot yet tell a revoked token from a good one).
+everywhere. Until a worker has read the whole topic once, and whenever it has not heard from the
+topic for STALE_SECONDS, it answers no authenticated request (it cannot tell a revoked token
+from a good one): revocation fails closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timezone
 
 import orjson
@@ -23,6 +25,7 @@ from .security import connection
 
 log = logging.getLogger(__name__)
 MAX_JTI_CHARS = 64
+STALE_SECONDS = 30.0   # no answer from the topic for this long: the list may be missing revocations
 
 
 def jti_problem(jti: object) -> str | None:
@@ -39,6 +42,16 @@ class Revocations:
         self.bootstrap = bootstrap
         self.revoked: set[str] = set()
         self.loaded = asyncio.Event()
+        self.heard_at: float | None = None   # monotonic time of the last fetch that answered
+
+    def age(self) -> float | None:
+        """Seconds since the topic last answered; None before it ever has."""
+        return None if self.heard_at is None else time.monotonic() - self.heard_at
+
+    def current(self) -> bool:
+        """Whether the list can be trusted now: read whole once, and heard from recently."""
+        age = self.age()
+        return self.loaded.is_set() and age is not None and age < STALE_SECONDS
 
     def __contains__(self, jti: object) -> bool:
         return jti in self.revoked
@@ -57,7 +70,9 @@ class Revocations:
         while True:
             try:
                 await self._follow()
-            except KafkaError as error:
+            except asyncio.CancelledError:
+                raise
+            except (Exception, SystemExit) as error:   # SystemExit: a topic that cannot be described
                 log.warning("following %s failed (%s); retrying in 2 s", topics.REVOCATIONS, type(error).__name__)
                 await asyncio.sleep(2)
 
@@ -71,6 +86,8 @@ class Revocations:
             starts = await consumer.beginning_offsets(partitions)
             for tp in partitions:   # an explicit seek: seek_to_beginning() after end_offsets() may fetch nothing
                 consumer.seek(tp, starts[tp])
+            self.heard_at = time.monotonic()
+            asked = time.monotonic()
             while True:
                 fetched = await consumer.getmany(timeout_ms=200)
                 for records in fetched.values():
@@ -80,8 +97,25 @@ class Revocations:
                     positions = [await consumer.position(tp) for tp in partitions]
                     if all(position >= ends[tp] for position, tp in zip(positions, partitions)):
                         self.loaded.set()
+                if time.monotonic() - asked >= 5:
+                    # A fetch returns nothing whether the broker is idle or gone; an answered request tells them apart.
+                    asked = time.monotonic()
+                    await asyncio.wait_for(consumer.end_offsets(partitions), 10)
+                    self.heard_at = time.monotonic()
         finally:
             await consumer.stop()
+
+
+async def revoked_now(bootstrap: str | None = None) -> set[str]:
+    """The jtis revoked so far (the topic read once to its end), for a tool that checks one token."""
+    from .topic_reader import TopicReader
+
+    found = Revocations()
+    async with TopicReader(bootstrap or settings.KAFKA_BOOTSTRAP, topics.REVOCATIONS) as reader:
+        async for _, records in reader.batches():
+            for record in records:
+                found.add(record.key)
+    return found.revoked
 
 
 async def revoke(jti: str, by: str, bootstrap: str | None = None) -> None:

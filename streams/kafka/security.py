@@ -60,9 +60,10 @@ def security_options() -> dict[str, Any]:
     return options
 
 
-def connection(bootstrap: str | None = None) -> dict[str, Any]:
-    """`bootstrap_servers` and the security options, for any aiokafka client."""
-    return {"bootstrap_servers": bootstrap or settings.KAFKA_BOOTSTRAP, **security_options()}
+def connection(bootstrap: str | None = None, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`bootstrap_servers` and the security options, for any aiokafka client; `options` instead of the
+    settings' for a client that connects as someone else (the development broker's own super user)."""
+    return {"bootstrap_servers": bootstrap or settings.KAFKA_BOOTSTRAP, **(security_options() if options is None else options)}
 
 
 def faust_credentials() -> Any:

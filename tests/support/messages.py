@@ -35,6 +35,7 @@ class Message(NamedTuple):
     partition: int = 0
     offset: int = 0
     timestamp: float | None = None   # when it was written, in seconds (Faust's form); None: no timestamp
+    timestamp_type: int = 1          # the broker's append time, as appeals.commands keeps it
 
 
 def command_message(key: Any, value: Any, headers: Any = (), offset: int = 0) -> Message:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from streams.agents.ledger import Batch
+from streams.agents.ledger import Batch, RefusedAssertions
 from streams.avro import codec
 from streams.clients.publish import publish_lines
 from streams.domain.chain import chain_problems
@@ -111,6 +111,7 @@ class Table:
 
     def __init__(self):
         self.data, self.judged_offsets = {}, []
+        self.refused_assertions = RefusedAssertions()
 
     def state_of(self, appeal_id):
         return self.data.get(appeal_id)
@@ -160,6 +161,21 @@ def test_a_batch_never_committed_leaves_the_table_as_it_was():
     retry.add(signed_message(b"a-1", command("answer", 3, outcome="resolved"), offset=1), NOW)
     [(_, _, value, _)] = retry.events
     assert codec.decode(value)["sequence"] == 2 and table.data["a-1"].sequence == 1
+
+
+def test_a_refused_command_s_assertion_copied_onto_a_later_record_is_refused_too():
+    """A replay within the assertion's minutes must not be judged afresh against a later state."""
+    table = Table()
+    early_answer = signed_message(b"a-1", command("answer", 2, outcome="resolved"), offset=0)   # before the filing
+    batch = Batch(table, RING)
+    batch.add(early_answer, NOW)
+    batch.add(signed_message(b"a-1", json.dumps(FILING).encode(), offset=1), NOW)
+    batch.add(early_answer._replace(offset=2), NOW)                # the same bytes and header, written again
+    batch.add(signed_message(b"a-1", command("answer", 2, outcome="resolved"), offset=3), NOW)   # sent anew: judged
+    reasons = [codec.decode(value)["reason"] for _, _, value, _ in batch.rejections]
+    assert reasons == ["unknown_appeal", "unauthenticated"]
+    assert [codec.decode(value)["command_id"] for _, _, value, _ in batch.events] == ["c-1", "c-2"]
+    assert "already used" in codec.decode(batch.rejections[1][2])["detail"]
 
 
 @pytest.mark.integration

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
-from streams.auth.assertions import ASSERTION_SECONDS, sign_assertion, verify_assertion
-from streams.auth.keys import load
+from streams.auth.assertions import AUTH_AUDIENCE, ASSERTION_SECONDS, mac_key, sign_assertion, verify_assertion
+from streams.auth.keys import KeyRing, load
 from streams.auth.tokens import AuthError, issue_token
 from streams.domain.principals import Principal
 
@@ -48,10 +52,59 @@ def test_no_header_a_bearer_token_or_another_key_s_assertion_proves_nothing(ring
     with pytest.raises(AuthError, match="no tyndau-auth"):
         verify_assertion(ring, None, COMMAND, "c-1", WRITTEN)
     token, _ = issue_token(ring, GATEWAY, 3600, WRITTEN)     # a credential is not an assertion, even from this key
-    with pytest.raises(AuthError, match="not meant for"):
+    with pytest.raises(AuthError, match="does not know"):
         verify_assertion(ring, token.encode(), COMMAND, "c-1", WRITTEN)
+    # Made with the assertion key but for the API's audience (or any other): not for the ledger.
+    claims = jwt.decode(sign_assertion(ring, GATEWAY, COMMAND, "c-1", WRITTEN), options={"verify_signature": False})
+    for audience in ("tyndau-api", None):
+        elsewhere = jwt.encode(dict(claims, aud=audience), mac_key(ring, ring.active), "HS256", headers={"kid": ring.active})
+        with pytest.raises(AuthError, match="not meant for the ledger"):
+            verify_assertion(ring, elsewhere.encode(), COMMAND, "c-1", WRITTEN)
     other = sign_assertion(load(tmp_path / "other.json"), GATEWAY, COMMAND, "c-1", WRITTEN)
     with pytest.raises(AuthError, match="does not know"):
         verify_assertion(ring, other, COMMAND, "c-1", WRITTEN)
-    with pytest.raises(AuthError, match="not ASCII"):
+    same_kid = KeyRing(ring.path, ring.active, {ring.active: Ed25519PrivateKey.generate()})
+    with pytest.raises(AuthError, match="does not verify"):
+        verify_assertion(ring, sign_assertion(same_kid, GATEWAY, COMMAND, "c-1", WRITTEN), COMMAND, "c-1", WRITTEN)
+    with pytest.raises(AuthError, match="compact JWS"):
         verify_assertion(ring, "ключ".encode(), COMMAND, "c-1", WRITTEN)
+
+
+def test_an_assertion_is_a_standard_jws_that_pyjwt_verifies(ring):
+    header = sign_assertion(ring, GATEWAY, COMMAND, "c-1", WRITTEN)
+    claims = jwt.decode(header, mac_key(ring, ring.active), algorithms=["HS256"], audience=AUTH_AUDIENCE,
+                        options={"verify_exp": False, "verify_iat": False})
+    assert (claims["sub"], claims["role"], claims["cid"], claims["iss"]) == ("e-otinish", "gateway", "c-1", "tyndau")
+    assert jwt.get_unverified_header(header) == {"alg": "HS256", "kid": ring.active, "typ": "JWT"}
+
+
+def test_a_rotated_ring_still_verifies_what_the_older_key_made(tmp_path):
+    from streams.auth.keys import rotate
+    ring = load(tmp_path / "assertions.json")
+    header = sign_assertion(ring, GATEWAY, COMMAND, "c-1", WRITTEN)
+    rotated = rotate(tmp_path / "assertions.json")
+    assert verify_assertion(rotated, header, COMMAND, "c-1", WRITTEN) == GATEWAY
+    assert jwt.get_unverified_header(sign_assertion(rotated, GATEWAY, COMMAND, "c-1", WRITTEN))["kid"] == rotated.active
+
+
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300), st.none(), st.integers(),
+                 st.lists(st.binary(max_size=40), max_size=3).map(b".".join)))
+def test_any_header_value_is_a_principal_or_an_auth_error(value):
+    ring = RING
+    try:
+        verify_assertion(ring, value, COMMAND, "c-1", WRITTEN)
+    except AuthError as error:
+        assert error.reason == "unauthenticated" and error.detail
+
+
+RING = KeyRing(__import__("pathlib").Path("/nonexistent"), "k", {"k": Ed25519PrivateKey.generate()})
+
+
+@given(st.binary(min_size=1, max_size=60))
+def test_a_tampered_assertion_never_verifies(junk):
+    header = sign_assertion(RING, GATEWAY, COMMAND, "c-1", WRITTEN)
+    at = len(junk) % len(header)
+    tampered = header[:at] + junk + header[at + 1:]
+    if tampered != header:
+        with pytest.raises(AuthError):
+            verify_assertion(RING, tampered, COMMAND, "c-1", WRITTEN)

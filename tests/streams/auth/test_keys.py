@@ -43,3 +43,35 @@ def test_a_damaged_key_file_is_refused_with_its_path(tmp_path, content):
         load(path)
     assert str(path) in str(refused.value)
     assert json.dumps(content) not in str(refused.value)   # the file's content is never echoed
+
+
+def test_a_ring_file_keeps_the_ring_it_had_when_the_file_turns_unreadable(tmp_path, caplog):
+    from streams.auth.keys import RingFile
+
+    path = tmp_path / "tokens.json"
+    ring_file = RingFile(path)
+    first = ring_file.current()
+    path.write_text("{ half a file")
+    ring_file._checked = 0.0                     # look again now, not a second later
+    with caplog.at_level("ERROR"):
+        assert ring_file.current() is first
+    assert "keeping the key ring" in caplog.text
+    rotated = rotate_after_repair(path, first)
+    ring_file._checked = 0.0
+    assert ring_file.current().active == rotated.active
+
+
+def rotate_after_repair(path, ring):
+    from streams.auth.keys import _write, rotate
+    _write(path, ring.active, ring.private)
+    return rotate(path)
+
+
+def test_a_new_key_file_is_created_once_even_when_two_processes_race(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "auth" / "assertions.json"
+    with ThreadPoolExecutor(8) as pool:
+        rings = list(pool.map(lambda _: load(path), range(16)))
+    assert len({ring.active for ring in rings}) == 1 and load(path).active == rings[0].active
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -70,3 +70,27 @@ def test_garbage_and_unknown_writers_are_refused_by_name():
         codec.decode(b'{"json": true}')
     with pytest.raises(codec.DecodeError, match="unknown writer schema fingerprint 0000000000000000"):
         codec.decode(b"\xc3\x01" + b"\x00" * 8 + b"\x02")
+
+
+def test_an_event_written_with_v1_1_keeps_its_hash_when_read_as_written_after_v1_2():
+    """v1.2 added fields with defaults (Actor.bodies, Actor.regions, AppealEvent.imported_by): an event
+    written before them verifies as written, and reads resolved with the defaults filled in."""
+    import fastavro
+
+    from streams.domain.chain import GENESIS_HASH, event_hash, seal
+
+    [event] = build(["file"])[1][:1]
+    old = {k: v for k, v in event.items() if k != "imported_by"}
+    old["actor"] = {"role": old["actor"]["role"], "id": old["actor"]["id"]}
+    old["prev_hash"] = GENESIS_HASH
+    seal(old)                                            # hashed over the fields v1.1 had
+    v11 = codec.load(codec.EVENT, codec.settings.SCHEMAS_DIR / "released" / "v1.1")
+    out = io.BytesIO()
+    out.write(codec.MAGIC + v11.fingerprint)
+    fastavro.schemaless_writer(out, v11.parsed, dict(old, payload=(codec.PAYLOAD_RECORDS["filed"], old["payload"])))
+    message = out.getvalue()
+    as_written = codec.decode_as_written(message)
+    assert "imported_by" not in as_written and event_hash(as_written) == old["hash"]
+    resolved = codec.decode(message)
+    assert resolved["imported_by"] is None and resolved["actor"]["bodies"] == [] and resolved["hash"] == old["hash"]
+    assert event_hash(resolved) != old["hash"]           # why verification canonicalises the written form

@@ -139,3 +139,32 @@ def test_rotation_adds_a_signing_key_and_older_tokens_still_verify(tmp_path, kaf
     import jwt
     assert jwt.get_unverified_header(after)["kid"] == ring.active
     assert access_records(kafka, "tokens.json")[-1]["what"] == "rotate_keys"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--role", "monitor", "--region", "99"], "KATO"), (["--role", "body"], "--body ID"),
+    (["--role", "gateway", "--body", "x"], "--body is for --role body"),
+    (["--role", "auditor", "--region", "71"], "--region is for --role monitor")])
+def test_a_scope_the_role_does_not_take_is_refused(tmp_path, args, message):
+    done = issue(tmp_path, *args)
+    assert done.returncode != 0 and done.stdout == "" and message in done.stderr
+
+
+def test_a_key_is_retired_only_after_a_rotation_and_then_verifies_nothing(tmp_path, kafka):
+    before = issue(tmp_path, "--role", "auditor").stdout.splitlines()[-1]
+    old_kid = load(tmp_path / "tokens.json").active
+    refused = token_cli(tmp_path, "retire", old_kid)
+    assert refused.returncode != 0 and "rotate first" in refused.stderr
+    assert token_cli(tmp_path, "rotate").returncode == 0
+    done = token_cli(tmp_path, "retire", old_kid)
+    assert done.returncode == 0, done.stderr
+    ring = load(tmp_path / "tokens.json")
+    assert set(ring.private) == {ring.active} != {old_kid}
+    with pytest.raises(AuthError, match="does not know"):
+        verify_token(ring, before, datetime.now(timezone.utc))
+    assert access_records(kafka, f"tokens.json:{old_kid}")[-1]["what"] == "retire_key"
+
+
+def test_a_missing_key_file_is_a_message_not_a_traceback(tmp_path):
+    done = token_cli(tmp_path, "rotate")
+    assert done.returncode != 0 and "no key file" in done.stderr and "Traceback" not in done.stderr

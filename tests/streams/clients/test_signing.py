@@ -20,7 +20,13 @@ def auth_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_the_signer_speaks_for_the_token_s_principal_over_exactly_these_bytes(auth_dir):
+@pytest.fixture
+def broker(kafka, monkeypatch):
+    monkeypatch.setattr(settings, "KAFKA_BOOTSTRAP", kafka)
+    return kafka
+
+
+def test_the_signer_speaks_for_the_token_s_principal_over_exactly_these_bytes(auth_dir, broker):
     token, _ = issue_token(load(auth_dir / "tokens.json"), Principal("legacy", "importer"), 600)
     load(auth_dir / "assertions.json")
     signer = signing.signer_for(signing.token_principal(token))
@@ -36,7 +42,18 @@ def test_without_a_token_the_message_says_how_to_get_one(auth_dir, monkeypatch):
         signing.token_principal()
 
 
-def test_a_token_of_another_deployment_is_not_accepted(auth_dir, tmp_path_factory):
+def test_a_revoked_token_is_not_accepted(auth_dir, broker):
+    import asyncio
+
+    from streams.kafka.revocations import revoke
+
+    token, claims = issue_token(load(auth_dir / "tokens.json"), Principal("leaver", "importer"), 600)
+    asyncio.run(revoke(claims["jti"], "cli:test", broker))
+    with pytest.raises(SystemExit, match="revoked"):
+        signing.token_principal(token)
+
+
+def test_a_token_of_another_deployment_is_not_accepted(auth_dir, broker, tmp_path_factory):
     other = tmp_path_factory.mktemp("other")
     token, _ = issue_token(load(other / "tokens.json"), Principal("x", "importer"), 600)
     load(auth_dir / "tokens.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -55,6 +56,8 @@ def test_each_role_and_command_is_allowed_or_refused(role, kind):
     state, _ = build(PATHS[STATE_FOR[kind]])
     if role == "centre" and kind in ("route", "answer"):
         state, _ = build(PATHS["escalated"])
+    if role == "importer" and state is not None:
+        state = replace(state, imported_by=principal.name)   # an importer acts on the appeals it moved in
     changes = {"by": "system", "reason": "overdue"} if (role, kind) == ("system", "escalate") else {}
     assert may_send(role, kind) is ((role, kind) in ALLOWED)
     if (role, kind) in ALLOWED:
@@ -70,9 +73,31 @@ def test_a_body_acts_only_on_appeals_assigned_to_one_of_its_bodies():
     authorize(Principal("clerk", "body", bodies=("astana-akimat", "almaty-akimat")), parsed("answer"), state)
     with pytest.raises(CommandError) as refused:
         authorize(Principal("clerk", "body", bodies=("astana-akimat",)), parsed("answer"), state)
-    assert refused.value.reason == "forbidden" and "almaty-akimat" in refused.value.detail
+    # Refused without learning which body holds the appeal.
+    assert refused.value.reason == "forbidden" and "not assigned" in refused.value.detail
+    assert "almaty-akimat" not in refused.value.detail
     with pytest.raises(CommandError):
         authorize(Principal("clerk", "body"), parsed("route"), state)    # a body credential with no bodies acts on none
+
+
+@pytest.mark.parametrize("kind", ["route", "extend", "answer"])
+def test_a_body_no_longer_acts_on_an_appeal_escalated_to_the_centre(kind):
+    escalated, _ = build(PATHS["escalated"])   # still assigned to almaty-akimat
+    with pytest.raises(CommandError) as refused:
+        authorize(PRINCIPALS["body"], parsed(kind), escalated)
+    assert refused.value.reason == "forbidden" and "escalated to the centre" in refused.value.detail
+    authorize(PRINCIPALS["centre"], parsed("answer"), escalated)
+
+
+def test_an_importer_acts_only_on_the_appeals_it_moved_in():
+    state, _ = build(PATHS["open"])            # filed through the intake, not imported
+    with pytest.raises(CommandError) as refused:
+        authorize(PRINCIPALS["importer"], parsed("answer"), state)
+    assert refused.value.reason == "forbidden" and "moved in" in refused.value.detail
+    with pytest.raises(CommandError):
+        authorize(PRINCIPALS["importer"], parsed("answer"), replace(state, imported_by="another-importer"))
+    authorize(PRINCIPALS["importer"], parsed("answer"), replace(state, imported_by="legacy-import"))
+    authorize(PRINCIPALS["importer"], parsed("file"), None)     # and files new ones
 
 
 def test_the_centre_acts_only_on_escalated_appeals_in_any_region():
@@ -89,6 +114,7 @@ def test_the_centre_acts_only_on_escalated_appeals_in_any_region():
                                                ("system", "citizen", False), ("importer", "monitor", True)])
 def test_an_escalation_is_by_whom_the_principal_is(role, by, allowed):
     state, _ = build(PATHS["answered"])
+    state = replace(state, imported_by="legacy-import")
     escalation = parsed("escalate", by=by)
     if allowed:
         authorize(PRINCIPALS[role], escalation, state)
@@ -108,7 +134,7 @@ def test_only_an_importer_carries_over_the_actor_a_command_names():
     with pytest.raises(CommandError) as refused:
         authorize(PRINCIPALS["body"], claimed, build(PATHS["open"])[0])
     assert refused.value.reason == "forbidden" and "actor" in refused.value.detail
-    authorize(PRINCIPALS["importer"], claimed, build(PATHS["open"])[0])
+    authorize(PRINCIPALS["importer"], claimed, replace(build(PATHS["open"])[0], imported_by="legacy-import"))
     assert actor_record(PRINCIPALS["importer"], claimed) == (
         {"role": "centre", "id": "someone-else", "bodies": [], "regions": []}, "legacy-import")
     # A moved history that names no actor gets the default of its command type (decided by the state machine).

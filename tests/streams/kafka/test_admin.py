@@ -17,6 +17,7 @@ from streams import settings, topics
 from streams.devtools.broker import free_port
 from streams.kafka import admin
 from streams.topics import TopicSpec, topic_specs
+from tests.support.kafka_topics import create_topics
 
 CHECKED_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "max.message.bytes", "min.insync.replicas",
                    "unclean.leader.election.enable", "message.timestamp.type")
@@ -204,3 +205,18 @@ def test_cluster_ready_is_false_where_nothing_listens():
 @pytest.mark.integration
 def test_cluster_ready_is_true_for_the_broker(kafka):
     assert admin.cluster_ready(kafka) is True
+
+
+@pytest.mark.integration
+def test_the_commands_topic_keeps_the_broker_s_append_time_or_the_worker_will_not_start(kafka, monkeypatch):
+    """The ledger judges each assertion at its record's timestamp, which a sender must not choose."""
+    admin.check_command_timestamps(kafka)   # the session's topics, made by ensure_topics
+    suffix = f"ts-{uuid.uuid4().hex[:8]}"
+    name = f"{topics.COMMANDS}.{suffix}"
+    asyncio.run(create_topics(kafka, [name]))   # created without the setting: the sender's CreateTime
+    monkeypatch.setattr(topics, "COMMANDS", name)
+    try:
+        with pytest.raises(SystemExit, match="message.timestamp.type=LogAppendTime"):
+            admin.check_command_timestamps(kafka)
+    finally:
+        delete_topics(kafka, [name])

@@ -20,13 +20,14 @@ from tests.support.kafka_topics import create_topics
 NOW = datetime(2099, 3, 2, 4, tzinfo=timezone.utc)
 
 
-def accepted(command_id: str) -> Outcome:
-    return Outcome("accepted", command_id, None, record={"command_id": command_id})
+def accepted(command_id: str, appeal_id: str = "A-1") -> Outcome:
+    return Outcome("accepted", command_id, None, record={"command_id": command_id}, appeal_id=appeal_id)
 
 
 def rejected(command_id: str | None, request_id: str | None, reason: str = "invalid_transition") -> Outcome:
     status = "duplicate" if reason == "duplicate_command" else "rejected"
-    return Outcome(status, command_id, request_id, record={"reason": reason, "detail": "…", "appeal_id": "A-1"})
+    return Outcome(status, command_id, request_id, record={"reason": reason, "detail": "…", "appeal_id": "A-1"},
+                   appeal_id="A-1")
 
 
 def rejection(command_id: str | None, request_id: str | None, reason: str, source_offset: int = 0) -> dict:
@@ -34,7 +35,7 @@ def rejection(command_id: str | None, request_id: str | None, reason: str, sourc
     return {"rejection_id": str(uuid.uuid4()), "request_id": request_id, "command_id": command_id, "appeal_id": "A-1",
             "command_type": "answer", "reason": reason, "detail": "why", "command": b"{}", "source_topic": topics.COMMANDS,
             "source_partition": 0, "source_offset": source_offset, "rejected_at": NOW, "command_prefix": None,
-            "command_sha256": None}
+            "command_sha256": None, "sent_by": None}
 
 
 def with_loop(test):
@@ -45,8 +46,8 @@ def with_loop(test):
 @with_loop
 async def test_the_event_goes_to_the_first_pending_request_and_the_duplicate_rejection_by_request_id():
     waiter = OutcomeWaiter()
-    first, second = waiter.expect("c1", "r1"), waiter.expect("c1", "r2")
-    other = waiter.expect("c2", "r3")
+    first, second = waiter.expect("A-1", "c1", "r1"), waiter.expect("A-1", "c1", "r2")
+    other = waiter.expect("A-1", "c2", "r3")
     assert waiter.pending == 3
     event = accepted("c1")
     waiter(event)
@@ -61,7 +62,7 @@ async def test_the_event_goes_to_the_first_pending_request_and_the_duplicate_rej
 @with_loop
 async def test_a_rejection_answers_its_own_request_even_without_a_command_id():
     waiter = OutcomeWaiter()
-    earlier, mine = waiter.expect("c1", "r1"), waiter.expect(None, "r2")
+    earlier, mine = waiter.expect("A-1", "c1", "r1"), waiter.expect("A-1", None, "r2")
     refusal = rejected(None, "r2", "malformed")
     waiter(refusal)
     assert mine.result() is refusal and not earlier.done()
@@ -72,7 +73,7 @@ async def test_a_rejection_answers_its_own_request_even_without_a_command_id():
 @with_loop
 async def test_an_outcome_nobody_waits_for_changes_nothing():
     waiter = OutcomeWaiter()
-    pending = waiter.expect("c1", "r1")
+    pending = waiter.expect("A-1", "c1", "r1")
     waiter(accepted("c9"))
     waiter(rejected("c1", "someone-elses-request"))
     waiter(rejected(None, None, "malformed"))
@@ -82,7 +83,7 @@ async def test_an_outcome_nobody_waits_for_changes_nothing():
 @with_loop
 async def test_forget_drops_a_request_so_the_event_goes_to_the_next_one():
     waiter = OutcomeWaiter()
-    gone, kept = waiter.expect("c1", "r1"), waiter.expect("c1", "r2")
+    gone, kept = waiter.expect("A-1", "c1", "r1"), waiter.expect("A-1", "c1", "r2")
     waiter.forget("r1")
     waiter.forget("r1")          # twice is harmless
     waiter.forget("never-asked")
@@ -101,14 +102,14 @@ async def test_recent_keeps_the_last_outcome_per_command_bounded_by_keep():
     first = accepted("c1")
     waiter(first)
     waiter(accepted("c2"))
-    assert waiter.recent("c1") is first
+    assert waiter.recent("c1") == [first]
     again = rejected("c1", "r9")
     waiter(again)                # c1 seen again: now the newest, so c2 is the oldest
     waiter(accepted("c3"))
-    assert waiter.recent("c1") is again
-    assert waiter.recent("c2") is None
-    assert waiter.recent("c3").status == "accepted"
-    assert waiter.recent("never") is None
+    assert waiter.recent("c1") == [again, first]     # newest first
+    assert waiter.recent("c2") == []
+    assert [o.status for o in waiter.recent("c3")] == ["accepted"]
+    assert waiter.recent("never") == []
 
 
 @with_loop
@@ -119,15 +120,28 @@ async def test_duplicates_are_not_remembered_as_recent():
     waiter(rejected("c1", "r2", "duplicate_command"))
     waiter(rejected("c2", "r3", "duplicate_command"))
     waiter(rejected("c3", "r4", "duplicate_command"))
-    assert waiter.recent("c1") is event, "a duplicate neither replaces the outcome nor pushes it out"
-    assert waiter.recent("c2") is None and waiter.recent("c3") is None
+    assert waiter.recent("c1") == [event], "a duplicate neither replaces the outcome nor pushes it out"
+    assert waiter.recent("c2") == [] and waiter.recent("c3") == []
+
+
+@with_loop
+async def test_the_same_command_id_on_another_appeal_answers_nobody_else_s_request():
+    waiter = OutcomeWaiter()
+    mine = waiter.expect("A-1", "c1", "r1")
+    waiter(accepted("c1", appeal_id="A-2"))    # someone else's appeal, same command id
+    assert not mine.done()
+    event = accepted("c1", appeal_id="A-1")
+    waiter(event)
+    assert mine.result() is event
+    assert [o.appeal_id for o in waiter.recent("c1")] == ["A-1", "A-2"]
 
 
 def test_outcome_of_reads_the_command_id_header_of_an_event_and_decodes_only_when_asked():
     _, events = build(["file"])
     value = codec.encode_event(events[0])
-    lazy = outcome_of(topics.EVENTS, value, [(topics.SOURCE_HEADER, b"0:1"), (topics.COMMAND_ID_HEADER, b"cmd-7")])
+    lazy = outcome_of(topics.EVENTS, value, [(topics.SOURCE_HEADER, b"0:1"), (topics.COMMAND_ID_HEADER, b"cmd-7")], b"A-1")
     assert (lazy.status, lazy.command_id, lazy.request_id, lazy._record) == ("accepted", "cmd-7", None, None)
+    assert lazy.appeal_id == "A-1"
     assert lazy.record["appeal_id"] == "A-1" and lazy.reason is None
     assert lazy.as_json()["event"]["event_type"] == "filed"
     decoded = outcome_of(topics.EVENTS, value)
@@ -173,15 +187,15 @@ def test_the_reader_sees_outcomes_written_after_start_and_skips_a_record_that_is
         reader = OutcomeReader(kafka)
         seen: list[Outcome] = []
         try:
-            await producer.send_and_wait(events_topic, event, partition=0, headers=[(topics.COMMAND_ID_HEADER, b"before-start")])
+            await producer.send_and_wait(events_topic, event, key=b"A-1", partition=0, headers=[(topics.COMMAND_ID_HEADER, b"before-start")])
             ends = await reader.start()
             running = asyncio.ensure_future(reader.run(seen.append))
             await producer.send_and_wait(rejected_topic, b"\xc3\x01not a rejection", partition=1)
             await producer.send_and_wait(rejected_topic, b"plain junk", partition=0)
-            await producer.send_and_wait(events_topic, event, partition=1, headers=[(topics.COMMAND_ID_HEADER, b"after-1")])
+            await producer.send_and_wait(events_topic, event, key=b"A-1", partition=1, headers=[(topics.COMMAND_ID_HEADER, b"after-1")])
             refusal = codec.encode(codec.REJECTION, rejection("after-2", "req-2", "malformed"))
             await producer.send_and_wait(rejected_topic, refusal, partition=1)
-            await producer.send_and_wait(events_topic, event, partition=0, headers=[(topics.COMMAND_ID_HEADER, b"after-3")])
+            await producer.send_and_wait(events_topic, event, key=b"A-1", partition=0, headers=[(topics.COMMAND_ID_HEADER, b"after-3")])
             deadline = time.monotonic() + 15
             while len(seen) < 3 and time.monotonic() < deadline and not running.done():
                 await asyncio.sleep(0.05)

@@ -49,3 +49,20 @@ def test_a_follower_loads_earlier_revocations_then_sees_new_ones_within_a_second
 def test_revoke_refuses_a_malformed_jti():
     with pytest.raises(ValueError, match="jti"):
         asyncio.run(revoke("not a jti", "cli:test", "127.0.0.1:9"))
+
+
+def test_the_list_is_trusted_only_once_read_whole_and_while_the_topic_answers():
+    import time
+
+    from streams.kafka.revocations import STALE_SECONDS
+
+    async def scenario():
+        revocations = Revocations()
+        assert not revocations.current()                          # nothing read yet
+        revocations.heard_at = time.monotonic()
+        assert not revocations.current()                          # heard from, but not read to its end
+        revocations.loaded.set()
+        assert revocations.current()
+        revocations.heard_at = time.monotonic() - STALE_SECONDS - 1
+        assert not revocations.current() and revocations.age() > STALE_SECONDS   # silent too long: fail closed
+    asyncio.run(scenario())
