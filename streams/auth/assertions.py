@@ -52,6 +52,14 @@ def command_digest(command: bytes) -> str:
     return hashlib.sha256(command).hexdigest()
 
 
+def bound_id(command_id: str | None) -> str | None:
+    """The command id as the assertion names it: itself when it is an id's length, else its SHA-256
+    (a hostile 60 KB id must not make an assertion too long to check; the bytes' digest binds it anyway)."""
+    if command_id is None or len(command_id) <= bounds.MAX_ID_CHARS:
+        return command_id
+    return "sha256:" + hashlib.sha256(command_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @lru_cache(maxsize=64)
 def _mac_key(key: Ed25519PrivateKey) -> bytes:   # by the key object: derived once per key and process
     seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
@@ -70,7 +78,7 @@ def sign_assertion(ring: KeyRing, principal: Principal, command: bytes, command_
     digest = command_digest(command)
     claims = {"iss": ISSUER, "aud": AUTH_AUDIENCE, "sub": principal.name, "role": principal.role,
               "bodies": list(principal.bodies), "regions": list(principal.regions), "iat": issued,
-              "exp": issued + ASSERTION_SECONDS, "cmd": digest, "cid": command_id,
+              "exp": issued + ASSERTION_SECONDS, "cmd": digest, "cid": bound_id(command_id),
               "jti": secrets.token_hex(8)}   # every assertion its own, even of the same bytes in the same second
     return jwt.encode(claims, mac_key(ring, ring.active), algorithm=ALGORITHM, headers={"kid": ring.active}).encode("ascii")
 
@@ -120,7 +128,7 @@ def verify_assertion(ring: KeyRing, header: Any, command: bytes, command_id: str
     claims = _json(payload, "claims")
     if claims.get("iss") != ISSUER or claims.get("aud") != AUTH_AUDIENCE:
         raise AuthError("the tyndau-auth assertion is not meant for the ledger")
-    if claims.get("cmd") != command_digest(command) or claims.get("cid") != command_id:
+    if claims.get("cmd") != command_digest(command) or claims.get("cid") != bound_id(command_id):
         raise AuthError("the tyndau-auth assertion was made for another command")
     written = int(written_at.timestamp())
     if _seconds(claims, "exp") <= written:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .. import settings
+from .. import settings, topics
 
 
 def _stop_like_ctrl_c(signum, frame) -> None:
@@ -19,7 +19,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     import signal
 
     from ..devtools.broker import Broker, BrokerError, terminate
-    from ..kafka.admin import ensure_topics
+    from ..kafka.admin import ensure_topics, upgrade_development_topics
 
     # SIGTERM (kill, a service manager) and SIGHUP (a closed terminal) stop it as Ctrl-C does:
     # the worker first, then the broker, so neither is left running without the other.
@@ -33,6 +33,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"starting Apache Kafka (KRaft) on {broker.bootstrap}, data in {broker.data_dir} …", flush=True)
         broker.start()
         ensure_topics(broker.bootstrap)
+        if upgrade_development_topics(broker.bootstrap):
+            print(f"set {topics.COMMANDS} to the broker's append time (message.timestamp.type=LogAppendTime), which "
+                  "the ledger needs to judge command assertions", flush=True)
         print(f"dashboard:  http://{settings.HTTP_HOST}:{args.http_port}/", flush=True)
         print(f"intake API: http://{settings.HTTP_HOST}:{args.http_port}/v1/commands  (OpenAPI: /openapi.json)", flush=True)
         print("credentials: the API and dashboard need one; a development admin token, for instance:\n"

@@ -134,6 +134,35 @@ def check_command_timestamps(bootstrap: str | None = None) -> None:
                          f"topics --entity-name {topics.COMMANDS} --add-config message.timestamp.type=LogAppendTime")
 
 
+async def _set_config(bootstrap: str, spec: TopicSpec) -> None:
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=15000)
+    await admin.start()
+    try:
+        responses = await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=spec.config)])
+    finally:
+        await admin.close()
+    for response in responses:
+        for code, message, *_ in response.resources:
+            if code:
+                raise SystemExit(f"the broker refused to configure {spec.name}: {errors.for_code(code).__name__} {message or ''}")
+
+
+def upgrade_development_topics(bootstrap: str) -> bool:
+    """Set appeals.commands to the broker's append time if an older tyndau created it without: for the
+    development broker of `tyndau up` only (AlterConfigs replaces every setting of the topic with the
+    contract's, which a production cluster's operators decide). True when it changed something."""
+    try:
+        check_command_timestamps(bootstrap)
+        return False
+    except SystemExit:
+        [spec] = [s for s in topic_specs() if s.name == topics.COMMANDS]
+        asyncio.run(_set_config(bootstrap, spec))
+        check_command_timestamps(bootstrap)
+        return True
+
+
 def cluster_ready(bootstrap: str, options: dict | None = None) -> bool:
     """Whether the cluster answers; with `options`, connecting with those security options instead of the settings'."""
     return asyncio.run(_cluster_ready(bootstrap, options))

@@ -108,3 +108,13 @@ def test_a_tampered_assertion_never_verifies(junk):
     if tampered != header:
         with pytest.raises(AuthError):
             verify_assertion(RING, tampered, COMMAND, "c-1", WRITTEN)
+
+
+def test_a_hostile_command_id_of_any_length_still_makes_a_checkable_assertion():
+    long_id = "x" * 60_000
+    command = ('{"type": "withdraw", "command_id": "%s"}' % long_id).encode()
+    header = sign_assertion(RING, GATEWAY, command, long_id, WRITTEN)
+    assert len(header) < 1024
+    assert verify_assertion(RING, header, command, long_id, WRITTEN) == GATEWAY
+    with pytest.raises(AuthError, match="another command"):
+        verify_assertion(RING, header, command, long_id + "y", WRITTEN)

@@ -218,5 +218,11 @@ def test_the_commands_topic_keeps_the_broker_s_append_time_or_the_worker_will_no
     try:
         with pytest.raises(SystemExit, match="message.timestamp.type=LogAppendTime"):
             admin.check_command_timestamps(kafka)
+        # `tyndau up` upgrades a development broker's older topic; then the worker starts.
+        assert admin.upgrade_development_topics(kafka) is True
+        admin.check_command_timestamps(kafka)
+        assert admin.upgrade_development_topics(kafka) is False
+        [spec] = [s for s in topic_specs() if s.name == name]
+        assert_configured(describe(kafka, [name])[1][name], spec)   # the contract's settings, all of them
     finally:
         delete_topics(kafka, [name])
