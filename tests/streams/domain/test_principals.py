@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.domain.commands import COMMAND_FIELDS, CommandError, parse_command
 from streams.domain.principals import (COMMANDS_OF, READS, ROLES, Principal, actor_record, authorize, may_read, may_send,
@@ -153,3 +155,20 @@ def test_a_monitor_sees_its_regions_and_the_others_national_figures():
     assert regions_in_scope(PRINCIPALS["monitor"]) == ("75",)
     assert regions_in_scope(Principal("pa", "monitor")) == ()
     assert regions_in_scope(Principal("x", "auditor", regions=("75",))) == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(role=st.sampled_from(ROLES), kind=st.sampled_from(list(COMMAND_FIELDS)),
+       path=st.sampled_from(sorted(PATHS)), bodies=st.lists(st.sampled_from(["almaty-akimat", "astana-akimat", ""]), max_size=2),
+       imported_by=st.sampled_from([None, "legacy-import", "other"]), by=st.sampled_from(["citizen", "system", "monitor"]))
+def test_any_principal_command_and_state_is_allowed_or_forbidden_never_an_exception(
+        role, kind, path, bodies, imported_by, by):
+    state, _ = build(PATHS[path])
+    state = replace(state, imported_by=imported_by) if state is not None else None
+    principal = Principal("p", role, bodies=tuple(bodies))
+    try:
+        authorize(principal, parsed(kind, **({"by": by} if kind == "escalate" else {})), state)
+    except CommandError as refused:
+        assert refused.reason == "forbidden" and refused.detail
+    actor, imported = actor_record(principal, parsed(kind))
+    assert (imported is not None) == (role == "importer")

@@ -149,8 +149,8 @@ def test_any_authorization_header_is_401_never_500(worker, value):
 @pytest.mark.integration
 def test_me_names_the_caller_and_its_scope(worker):
     token = worker.token("body", name="clerk-17", bodies=("almaty-akimat", "almaty-roads"))
-    assert call(worker, "GET", "/v1/me", token)[2] == {"name": "clerk-17", "role": "body",
-                                                        "bodies": ["almaty-akimat", "almaty-roads"], "regions": []}
+    expected = {"name": "clerk-17", "role": "body", "bodies": ["almaty-akimat", "almaty-roads"], "regions": []}
+    assert call(worker, "GET", "/v1/me", token)[2] == expected
 
 
 # --- regional monitors ---------------------------------------------------------------------------------------------
@@ -191,12 +191,18 @@ def figures(worker, token: str, path: str, **params: str):
 def test_two_regional_monitors_each_see_only_their_region(worker, regional):
     astana, ulytau = worker.token("monitor", name="m-71", regions=("71",)), worker.token("monitor", name="m-62", regions=("62",))
     national = worker.token("monitor", name="m-kz")
-    by_region = lambda token: {r["key"]: r["filed"] for r in figures(worker, token, "/v1/ranking", by="region", **PERIOD)}
+
+    def by_region(token):
+        return {r["key"]: r["filed"] for r in figures(worker, token, "/v1/ranking", by="region", **PERIOD)}
+
     assert by_region(astana) == {"71": 2} and by_region(ulytau) == {"62": 1}
     assert by_region(national) == {"71": 2, "62": 1}
     assert figures(worker, astana, "/v1/kpis", **PERIOD)["filed"] == 2
     assert figures(worker, ulytau, "/v1/kpis", **PERIOD)["filed"] == 1
-    trend = lambda token: sum(d["filed"] for d in figures(worker, token, "/v1/trend", to="2047-05-31", days="30"))
+
+    def trend(token):
+        return sum(d["filed"] for d in figures(worker, token, "/v1/trend", to="2047-05-31", days="30"))
+
     assert (trend(astana), trend(ulytau), trend(national)) == (2, 1, 3)
     overdue = figures(worker, astana, "/v1/overdue", today="2047-09-01", limit="1000")
     assert overdue and {r["region"] for r in overdue} == {"71"}
