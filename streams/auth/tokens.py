@@ -104,14 +104,17 @@ def issue_token(ring: KeyRing, principal: Principal, ttl_seconds: int, now: date
     return sign(ring, claims), claims
 
 
-def verify_token(ring: KeyRing, token: Any, now: datetime, revoked: Container[str] = frozenset()) -> Principal:
-    """The principal a bearer token names; AuthError when it does not verify, has expired or is revoked."""
+def _verified(ring: KeyRing, token: Any, now: datetime) -> tuple[Principal, float, str]:
+    """(principal, exp, jti) of a token that verifies and is unexpired at `now`; revocation is the caller's."""
     claims = verified_claims(ring, token, TOKEN_AUDIENCE, now)
     if not isinstance(claims["jti"], str):
         raise AuthError("the credential's jti is not a string")
-    if claims["jti"] in revoked:
-        raise AuthError("the credential has been revoked")
-    return principal_from(claims)
+    return principal_from(claims), claims["exp"], claims["jti"]
+
+
+def verify_token(ring: KeyRing, token: Any, now: datetime, revoked: Container[str] = frozenset()) -> Principal:
+    """The principal a bearer token names; AuthError when it does not verify, has expired or is revoked."""
+    return VerifiedTokens(size=0).principal(ring, token, now, revoked)
 
 
 class VerifiedTokens:
@@ -131,13 +134,11 @@ class VerifiedTokens:
             self.known.clear()
         hit = self.known.get(token) if isinstance(token, str) else None
         if hit is None:
-            claims = verified_claims(ring, token, TOKEN_AUDIENCE, now)
-            if not isinstance(claims["jti"], str):
-                raise AuthError("the credential's jti is not a string")
-            hit = (principal_from(claims), claims["exp"], claims["jti"])
-            self.known[token] = hit
-            if len(self.known) > self.size:
-                self.known.popitem(last=False)
+            hit = _verified(ring, token, now)
+            if self.size > 0:
+                self.known[token] = hit
+                if len(self.known) > self.size:
+                    self.known.popitem(last=False)
         principal, exp, jti = hit
         if exp <= _seconds(now):
             self.known.pop(token, None)

@@ -102,3 +102,25 @@ def test_any_value_as_a_token_is_refused_with_an_auth_error(tmp_path_factory, va
     ring = load(tmp_path_factory.getbasetemp() / "fuzz-tokens.json")
     with pytest.raises(AuthError):
         verify_token(ring, value, NOW)
+
+
+def test_verified_tokens_are_remembered_but_expiry_and_revocation_are_checked_every_time(tmp_path, monkeypatch):
+    from streams.auth import tokens
+    from streams.auth.tokens import VerifiedTokens
+
+    ring = load(tmp_path / "tokens.json")
+    now = datetime.now(timezone.utc)
+    token, claims = issue_token(ring, Principal("court-7", "auditor"), 60, now)
+    cache = VerifiedTokens()
+    assert cache.principal(ring, token, now).name == "court-7"
+    calls = []
+    monkeypatch.setattr(tokens, "verified_claims", lambda *a: calls.append(a) or pytest.fail("verified again"))
+    assert cache.principal(ring, token, now).name == "court-7" and calls == []     # a lookup, no signature check
+    with pytest.raises(AuthError, match="revoked"):
+        cache.principal(ring, token, now, {claims["jti"]})
+    with pytest.raises(AuthError, match="expired"):
+        cache.principal(ring, token, now + timedelta(seconds=61))
+    monkeypatch.undo()
+    other = load(tmp_path / "other.json")
+    with pytest.raises(AuthError, match="does not know"):
+        cache.principal(other, token, now)          # a new ring forgets what the old one verified
