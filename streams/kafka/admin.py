@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from aiokafka import TopicPartition, errors
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from .. import settings, topics
@@ -44,10 +47,19 @@ async def _described(admin: AIOKafkaAdminClient, names: list[str], timeout: floa
         await asyncio.sleep(0.2)
 
 
-async def _ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
+@asynccontextmanager
+async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client of the configured cluster, closed on the way out."""
     admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=15000)
     await admin.start()
     try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def _ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
+    async with _admin(bootstrap) as admin:
         await _create_missing(admin, bootstrap, specs)
         counts = await _described(admin, [s.name for s in specs])
         absent = sorted({s.name for s in specs} - set(counts))
@@ -60,8 +72,6 @@ async def _ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
                     f"{topics.COMMANDS} has {commands} partitions but {other} has {counts.get(other)}; "
                     "they must be equal (the ledger writes each command's outcome to the partition of the command)"
                 )
-    finally:
-        await admin.close()
 
 
 def ensure_topics(bootstrap: str | None = None, partitions: int | None = None) -> None:
@@ -70,12 +80,8 @@ def ensure_topics(bootstrap: str | None = None, partitions: int | None = None) -
 
 async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
     """Every partition of `topics`; SystemExit naming the fix if one of them does not exist."""
-    admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=15000)
-    await admin.start()
-    try:
+    async with _admin(bootstrap) as admin:
         described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
     out = []
     for entry in described:
         if entry.get("error_code") or not entry["partitions"]:
@@ -107,14 +113,8 @@ def check_partition_count(bootstrap: str | None = None) -> None:
 
 
 async def _topic_config(bootstrap: str, topic: str, name: str) -> str | None:
-    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-
-    admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=15000)
-    await admin.start()
-    try:
+    async with _admin(bootstrap) as admin:
         responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
-    finally:
-        await admin.close()
     for response in responses:
         for resource in response.to_object()["resources"]:
             for entry in resource["config_entries"]:
@@ -135,14 +135,8 @@ def check_command_timestamps(bootstrap: str | None = None) -> None:
 
 
 async def _set_config(bootstrap: str, spec: TopicSpec) -> None:
-    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-
-    admin = AIOKafkaAdminClient(**connection(bootstrap), request_timeout_ms=15000)
-    await admin.start()
-    try:
+    async with _admin(bootstrap) as admin:
         responses = await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=spec.config)])
-    finally:
-        await admin.close()
     for response in responses:
         for code, message, *_ in response.resources:
             if code:

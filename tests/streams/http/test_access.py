@@ -347,3 +347,12 @@ def test_the_access_log_names_the_route_and_the_caller_never_the_path_or_query(m
     assert line.startswith("GET /v1/appeals/{appeal_id}/history 200 auditor court-7")
     assert line.endswith(response.headers["X-Request-Id"])
     assert "Aida" not in line and token not in line
+
+
+@pytest.mark.integration
+def test_an_oversized_purpose_or_a_non_ascii_credential_is_a_client_error_never_a_500(worker):
+    auditor = worker.token("auditor")
+    status, _, body = call(worker, "GET", "/v1/appeals/no-such/history?personal=true&purpose=" + "x" * 600, auditor)
+    assert status == 400 and "purpose" in body["error"]
+    status, _, body = call(worker, "GET", "/v1/kpis", headers={"Authorization": "Bearer " + "é" * 40})
+    assert status == 401 and "ASCII" in body["error"]
