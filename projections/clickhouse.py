@@ -123,8 +123,11 @@ class QueryParameterError(ValueError):
 
 
 # Placeholders a caller may leave out, and their value then: `regions` limits figures to some regions
-# (a regional monitor's scope), none = national.
-OPTIONAL_PARAMETERS: dict[str, Any] = {"regions": []}
+# (a regional monitor's scope), none = national; `stage` chooses whose handling a figure counts, the
+# receiving bodies' unless the centre's is asked for.
+OPTIONAL_PARAMETERS: dict[str, Any] = {"regions": [], "stage": "body"}
+# String placeholders that take one of a few words only.
+CHOICES: dict[str, tuple[str, ...]] = {"stage": ("body", "centre")}
 
 
 @lru_cache(maxsize=None)
@@ -139,6 +142,10 @@ def placeholders(name: str) -> dict[str, str]:
 
 
 def _checked(name: str, kind: str, value: Any) -> Any:
+    if kind == "String" and name in CHOICES:
+        if isinstance(value, str) and value in CHOICES[name]:
+            return value
+        raise QueryParameterError(f"{name} must be one of {', '.join(CHOICES[name])}")
     if kind == "String":
         if isinstance(value, str) and len(value) <= bounds.MAX_TEXT_CHARS and bounds.encodable(value):
             return value

@@ -1,13 +1,15 @@
-"""The projection writer: folds a batch of ledger events and writes it to ClickHouse in two inserts.
+"""The projection writer: folds a batch of ledger events and writes it to ClickHouse in three inserts.
 
-Replays are harmless: event rows replace themselves by (appeal_id, sequence), a state row is
-written only when an event moved the appeal past the state already stored, and the row with
-the highest sequence wins. A failed insert raises, so the caller commits no offset; the state
-cache learns a batch's states only once the batch is in, so a retry writes them again.
+Replays are harmless: event rows replace themselves by (appeal_id, sequence); every folded event
+writes the state after it to `appeal_versions` under the same key, and a replay folds the same
+state again, so the same row; a state row of `appeals` is written only when an event moved the
+appeal past the state already stored, and the row with the highest sequence wins. A failed insert
+raises, so the caller commits no offset; the state cache learns a batch's states only once the
+batch is in, so a retry writes them again.
 
-An event that cannot be projected (it does not decode, cannot be folded, or the engine refuses
-its rows while it accepts the others) is recorded in `projection_errors` with its lineage and
-the projector moves on; `tyndau verify` reports those rows.
+An event that cannot be projected (it does not decode, cannot be folded, its state cannot become
+a row, or the engine refuses its rows while it accepts the others) is recorded in
+`projection_errors` with its lineage and the projector moves on; `tyndau verify` reports those rows.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class ProjectionWriter:
         if not missing:
             return
         for row in run_query("states_by_id", {"ids": missing}, self.db):
-            state, ref, _ = rows.state_from_row(row)
+            state, ref = rows.state_from_row(row)
             self._remember(state.appeal_id, state, ref)
 
     def _remember(self, appeal_id: str, state: AppealState, ref: str) -> None:
@@ -92,33 +94,44 @@ class ProjectionWriter:
             return decoded, failed
 
     def _fold(self, decoded: list[tuple[RawEvent, dict]], now: datetime):
-        """Event rows, one state row per changed appeal, and those appeals' new states; (record, why) for what fails."""
+        """Event rows, one version row per folded event, one state row per changed appeal, and those
+        appeals' new states; (record, why) for what fails."""
         event_rows: list[tuple[RawEvent, list[Any]]] = []
+        version_rows: list[tuple] = []
         changed: dict[str, tuple[AppealState, str]] = {}
-        last_record: dict[str, RawEvent] = {}    # the event that made each changed appeal's state
+        last_row: dict[str, tuple | None] = {}    # each changed appeal's latest version row (None: it could not be made)
         failed: list[tuple[RawEvent, str]] = []
         for record, event in decoded:
             try:
                 row = rows.event_row(event, record.topic, record.partition, record.offset, now, self.key)
                 appeal_id = event["appeal_id"]
                 state, ref = changed.get(appeal_id) or self.cache.get(appeal_id, (None, ""))
-                if (state is None or event["sequence"] > state.sequence) and (state is not None or event["event_type"] == "filed"):
+                folds = (state is None or event["sequence"] > state.sequence) and (state is not None or event["event_type"] == "filed")
+                if folds:
                     # (an appeal whose filing this projection never saw gets no state row; verify reports it)
-                    changed[appeal_id] = (evolve(state, event), ref or citizen_ref_of(event, self.key))
-                    last_record[appeal_id] = record
+                    state, ref = evolve(state, event), ref or citizen_ref_of(event, self.key)
+                    changed[appeal_id] = (state, ref)
             except Exception as error:
                 failed.append((record, _why("cannot be projected", error)))
                 continue
             event_rows.append((record, row))
-        # One state row per changed appeal; a state that cannot become a row is that event's error.
+            if folds:
+                # Every state the appeal passes through is a version: the as-of figures read them.
+                try:
+                    last_row[appeal_id] = rows.version_row(state, ref)
+                    version_rows.append(last_row[appeal_id])
+                except Exception as error:
+                    last_row[appeal_id] = None
+                    failed.append((record, _why("its state cannot be projected", error)))
+        # One state row per changed appeal, its latest version without valid_on; when that one could
+        # not be made, the appeal keeps its stored state (the event is already recorded as failed).
         state_rows = []
-        for appeal_id, (state, ref) in list(changed.items()):
-            try:
-                state_rows.append(rows.state_row(state, ref, rows.response_working_days(state)))
-            except Exception as error:
-                failed.append((last_record[appeal_id], _why("its state cannot be projected", error)))
+        for appeal_id in list(changed):
+            if last_row[appeal_id] is None:
                 del changed[appeal_id]
-        return event_rows, state_rows, changed, failed
+            else:
+                state_rows.append(last_row[appeal_id][:-1])
+        return event_rows, version_rows, state_rows, changed, failed
 
     def write(self, records: list[RawEvent], retry_refused: bool = True) -> int:
         """Project a batch; returns the number of events written (those recorded as errors excluded).
@@ -137,12 +150,14 @@ class ProjectionWriter:
         clock = self._tick("decode", clock)
         self._load(a for a, seq in first_sequence.items() if seq > 1)
         clock = self._tick("load", clock)
-        event_rows, state_rows, changed, fold_failed = self._fold(decoded, now)
+        event_rows, version_rows, state_rows, changed, fold_failed = self._fold(decoded, now)
         failed += fold_failed
         clock = self._tick("fold_and_rows", clock)
         try:
             if event_rows:
                 self._insert("appeal_events", rows.EVENT_COLUMNS, [row for _, row in event_rows])
+            if version_rows:
+                self._insert("appeal_versions", rows.VERSION_COLUMNS, version_rows)
             if state_rows:
                 self._insert("appeals", rows.STATE_COLUMNS, state_rows)
         except Exception as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,8 +82,15 @@ PSEUDONYM_KEY = _env("TYNDAU_PSEUDONYM_KEY", "tyndau-development-key")
 # Projector batches: at most this many events, or this many seconds, per ClickHouse insert.
 PROJECTOR_BATCH = _int("TYNDAU_PROJECTOR_BATCH", 5000)
 PROJECTOR_BATCH_SECONDS = _float("TYNDAU_PROJECTOR_BATCH_SECONDS", 0.2)
-# Kazakhstan's single time zone since 2024 (UTC+5): what "today" means for deadlines.
-LOCAL_UTC_OFFSET_HOURS = _int("TYNDAU_UTC_OFFSET_HOURS", 5)
+# A year's transfer decree over the `holidays` package's working days (format: deploy/calendar/example.json):
+# the Government moves days off every year, and a deployment must not wait for a release to apply it.
+CALENDAR_FILE = _env("TYNDAU_CALENDAR_FILE", "")
+# How far before the ledger's clock a live filing may be dated (days); older history is moved in with
+# `tyndau publish FILE --import` by an importer (README: business time).
+FILING_WINDOW_DAYS = _int("TYNDAU_FILING_WINDOW_DAYS", 7)
+if not 0 <= FILING_WINDOW_DAYS <= 3660:
+    raise SystemExit(f"TYNDAU_FILING_WINDOW_DAYS={FILING_WINDOW_DAYS} must be a number of days from 0 to 3660")
+FILING_WINDOW = timedelta(days=FILING_WINDOW_DAYS)
 # How often the deadline watcher looks for appeals past their due date (seconds).
 DEADLINE_CHECK_SECONDS = _float("TYNDAU_DEADLINE_CHECK_SECONDS", 30)
 # Escalate to the centre by `system` this many working days after an unanswered deadline (0 = never).

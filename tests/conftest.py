@@ -196,16 +196,16 @@ def own_worker(tmp_path_factory) -> WorkerProcess:
 def _published(worker: WorkerProcess, directory: Path, work: Workload) -> Workload:
     path = directory / "commands.jsonl"
     work.write(path)
-    done = worker.cli("publish", str(path), "--format", "json")
+    done = worker.cli("publish", str(path), "--import", "--format", "json")
     assert done.returncode == 0, done.stderr
     return work
 
 
 @pytest.fixture(scope="session")
 def audit_appeals(worker, tmp_path_factory) -> Workload:
-    """600 commands of appeals in 2037, published, and every event of them indexed by the projection."""
+    """600 commands of appeals in 2009, published, and every event of them indexed by the projection."""
     work = _published(worker, tmp_path_factory.mktemp("audit"), generate(
-        600, seed=21, prefix=f"audit-{uuid.uuid4().hex[:6]}", start=datetime(2037, 2, 2, 9, tzinfo=ALMATY), span_days=200))
+        600, seed=21, prefix=f"audit-{uuid.uuid4().hex[:6]}", start=datetime(2009, 2, 2, 9, tzinfo=ALMATY), span_days=200))
     # Wait until the projection indexes every event of every appeal (partitions progress apart).
     waiting = dict(work.events_by_appeal)
     deadline = time.monotonic() + 120
@@ -223,6 +223,6 @@ def audit_appeals(worker, tmp_path_factory) -> Workload:
 
 @pytest.fixture(scope="session")
 def contract_appeals(worker, tmp_path_factory) -> Workload:
-    """400 commands of appeals in 2038, published (their outcomes known)."""
+    """400 commands of appeals in 2010, published (their outcomes known)."""
     return _published(worker, tmp_path_factory.mktemp("contract"), generate(
-        400, seed=31, prefix=f"contract-{uuid.uuid4().hex[:6]}", start=datetime(2038, 3, 1, 9, tzinfo=ALMATY), span_days=100))
+        400, seed=31, prefix=f"contract-{uuid.uuid4().hex[:6]}", start=datetime(2010, 3, 1, 9, tzinfo=ALMATY), span_days=100))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from .. import settings, topics
 from ..app import app
@@ -24,14 +24,10 @@ _sent: set[str] = set()
 WATCHER = Principal("deadline-watcher", "system")   # the principal its commands are asserted for
 
 
-def local_now() -> datetime:
-    return datetime.now(timezone(timedelta(hours=settings.LOCAL_UTC_OFFSET_HOURS)))
-
-
 if settings.DEADLINE_CHECK_SECONDS > 0:
     @app.timer(interval=settings.DEADLINE_CHECK_SECONDS)
     async def watch_deadlines() -> None:
-        now, sent = local_now(), 0
+        now, sent = datetime.now(timezone.utc), 0   # each appeal's day is its region's (domain/deadlines.py)
         ring = ring_file(ASSERTIONS_FILE).current()
         for state in list(appeal_id_to_state.data.values()):
             for command in deadline_commands(state, now, settings.ESCALATE_AFTER_WORKING_DAYS):

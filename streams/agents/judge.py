@@ -192,7 +192,7 @@ def _judge(message: Any, now: datetime, state_of: StateLookup, holder: dict, rin
     previous = state_of(command.appeal_id)
     authorize(principal, command, previous)
     actor, imported_by = actor_record(principal, command)
-    event = seal(decide(previous, command, now, actor, imported_by))
+    event = seal(decide(previous, command, now, actor, imported_by, clock=now, filing_window=settings.FILING_WINDOW))
     state = evolve(previous, event)
     return Verdict(command.appeal_id.encode(), codec.encode_event(event), event=event, state=state)
 

@@ -25,7 +25,8 @@ TEXT = {
                      "Тексеру командасы: tyndau verify."),
         "types": {"filed": "Түсті", "routed": "Қайта жолданды", "extended": "Мерзім ұзартылды", "answered": "Жауап берілді",
                   "escalated": "Орталыққа жіберілді", "rated": "Бағаланды", "withdrawn": "Кері қайтарылды",
-                  "reopened": "Қайта ашылды", "overdue": "Мерзімі өтті"},
+                  "reopened": "Қайта ашылды", "overdue": "Мерзімі өтті",
+                  "notified": "Өтініш берушіге хабарланды"},
         "generated": "Құжат tyndau тізілімінен жасалды",
     },
     "ru": {
@@ -43,7 +44,8 @@ TEXT = {
                      "Команда проверки: tyndau verify."),
         "types": {"filed": "Поступило", "routed": "Перенаправлено", "extended": "Срок продлён", "answered": "Дан ответ",
                   "escalated": "Направлено в центр", "rated": "Оценено", "withdrawn": "Отозвано",
-                  "reopened": "Открыто повторно", "overdue": "Просрочено"},
+                  "reopened": "Открыто повторно", "overdue": "Просрочено",
+                  "notified": "Заявитель уведомлён"},
         "generated": "Документ сформирован из реестра tyndau",
     },
 }
@@ -59,7 +61,9 @@ def _details(event: dict[str, Any]) -> str:
     if kind == "answered":
         return f"{p['outcome']}, {p['answered_on']}" + ("" if p.get("on_time") else " (!)")
     if kind == "escalated":
-        return f"{p['reason']} / {p['by']}"
+        return f"{p['reason']} / {p['by']}" + (f", → {p['due_on']}" if p.get("due_on") else "")
+    if kind == "notified":
+        return f"{p['kind']}, {p['channel']}, ≤ {p['due_on']}" + ("" if p.get("on_time") else " (!)")
     if kind == "rated":
         return ("+" if p["satisfied"] else "−") + (f" {p['score']}/5" if p.get("score") else "")
     if kind in ("reopened", "overdue"):

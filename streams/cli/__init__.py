@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from . import admin, audit, send, system, token, watch
+from .common import use_calendar_file
 
 DESCRIPTION = """\
 tyndau — the ledger of citizens' appeals.
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..auth.keys import KeyFileError
 
     args = build_parser().parse_args(argv)
+    use_calendar_file()
     try:
         return args.func(args) or 0
     except KeyFileError as error:   # a key file that is missing or unreadable: say which and what to do

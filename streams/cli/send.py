@@ -16,6 +16,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     signer = signer_for()   # TYNDAU_TOKEN's principal, before anything is read or sent
+    importer = signer.principal.role == "importer"
+    if args.import_history and not importer:
+        raise SystemExit(f"tyndau publish --import moves history in as an importer, and TYNDAU_TOKEN names a "
+                         f"{signer.principal.role} principal; issue one with `tyndau token issue --role importer --name NAME`")
+    if importer and not args.import_history:
+        raise SystemExit(f"TYNDAU_TOKEN names the importer {signer.principal.name}: its commands move history in, with the "
+                         "times that history recorded; say so with `tyndau publish FILE --import`")
     bar = tqdm(unit=" commands", desc="sending", disable=None, file=sys.stderr)
 
     def progress(sent: int) -> None:
@@ -87,13 +94,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                              description="Send each line of FILE (one command object per line) to appeals.commands, "
                                          "then wait for every outcome and report accepted, rejected and duplicate commands. "
                                          "Each command is signed for the principal of TYNDAU_TOKEN with the deployment's "
-                                         "assertion key (TYNDAU_AUTH_DIR); an importer's commands keep the actors the file "
-                                         "names. Exit status 0 when every outcome is known, 2 when some are not.")
+                                         "assertion key (TYNDAU_AUTH_DIR); an importer's commands (--import) keep the actors and "
+                                         "times the file names. Exit status 0 when every outcome is known, 2 when some are not.")
     publish.add_argument("file", metavar="FILE.jsonl")
     publish.add_argument("--wait", type=float, default=60.0,
                          help="give up when no outcome arrives for this many seconds (default 60; 0 = send only)")
     publish.add_argument("--rejections", metavar="OUT.jsonl", help="write every rejected line with its reason here")
     publish.add_argument("--format", choices=["text", "json"], default="text")
+    publish.add_argument("--import", dest="import_history", action="store_true",
+                         help="move history in from another system (TYNDAU_TOKEN must be an importer's): its events are "
+                              "marked imported (imported_by) and keep their past times, in order per appeal; without "
+                              "it, commands are live acts, held to the ledger's clock (a filing at most "
+                              "TYNDAU_FILING_WINDOW_DAYS old, nothing in the future). Importing a file twice appends nothing new")
     publish.set_defaults(func=cmd_publish)
 
     simulate = sub.add_parser("simulate", help="generate a national workload of appeal lifecycles (to Kafka or a file)",

@@ -87,13 +87,24 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    rank = sub.add_parser("ranking", help="the listening-akimat ranking and KPIs by region, body or category",
-                          description="Appeals received in [--from, --to], grouped; rates are fractions 0..1. "
-                                      "Asks the worker's HTTP API when ClickHouse is the embedded chDB.")
-    rank.add_argument("--by", choices=["region", "body", "category"], default="region")
-    rank.add_argument("--from", dest="date_from", metavar="DATE", help="first day of receipt (YYYY-MM-DD)")
-    rank.add_argument("--to", dest="date_to", metavar="DATE", help="last day of receipt (YYYY-MM-DD)")
-    rank.add_argument("--today", metavar="DATE", help="the day 'overdue now' is judged on (default: today, UTC+5)")
+    rank = sub.add_parser("ranking", help="the listening-akimat ranking by region, body or category, or the centre's by region",
+                          description="The ranking as it stood at the end of --today; rates are fractions 0..1. "
+                                      "--by region|body|category counts the receiving bodies' handling of the appeals "
+                                      "received in [--from, --to]: their term, their first answer and its rating; "
+                                      "--by centre counts the centre's handling of the appeals escalated to it in "
+                                      "[--from, --to], one row per region: its term, the first answer of its handling "
+                                      "and its rating. Dates are Kazakhstan's legal dates. Asks the worker's HTTP API "
+                                      "when ClickHouse is the embedded chDB.")
+    rank.add_argument("--by", choices=["region", "body", "category", "centre"], default="region",
+                      help="region, body, category: the receiving bodies' figures so grouped; centre: the centre's, "
+                           "by region (default: region)")
+    rank.add_argument("--from", dest="date_from", metavar="DATE", help="first day of receipt (YYYY-MM-DD); with --by centre, "
+                                                                       "of the first escalation")
+    rank.add_argument("--to", dest="date_to", metavar="DATE", help="last day of receipt (YYYY-MM-DD); with --by centre, "
+                                                                   "of the first escalation")
+    rank.add_argument("--today", metavar="D", help="the ranking as it stood at the end of day D (YYYY-MM-DD): every "
+                                                   "appeal as it was then, overdue judged on D; the same D gives the "
+                                                   "same figures whenever it is asked (default: today in Kazakhstan)")
     rank.add_argument("--format", choices=["json", "table"], default="table")
     rank.add_argument("--api", default=API_DEFAULT, help="the worker's HTTP address")
     rank.add_argument("--direct", action="store_true", help="open ClickHouse directly even when it is chDB (no worker running)")

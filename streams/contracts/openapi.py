@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import bounds
-from ..domain.commands import CITIZEN_FIELDS, COMMAND_FIELDS, COMMON_FIELDS, Field
+from ..domain.commands import CITIZEN_FIELDS, CITIZEN_IDENTIFIERS, COMMAND_FIELDS, COMMON_FIELDS, Field
 
 _JSON_TYPES = {"string": {"type": "string"}, "datetime": {"type": "string", "format": "date-time"},
                "date": {"type": "string", "format": "date"}, "boolean": {"type": "boolean"},
@@ -33,7 +33,8 @@ def _object(specs: tuple[Field, ...]) -> dict[str, Any]:
 
 
 def openapi_document() -> dict[str, Any]:
-    schemas: dict[str, Any] = {"Citizen": _object(CITIZEN_FIELDS)}
+    schemas: dict[str, Any] = {"Citizen": dict(_object(CITIZEN_FIELDS),
+                                               oneOf=[{"required": [name]} for name in CITIZEN_IDENTIFIERS])}
     for kind, specs in COMMAND_FIELDS.items():
         schema = _object(COMMON_FIELDS + specs)
         schema["properties"]["type"] = {"const": kind}

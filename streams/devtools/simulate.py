@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from ..domain.calendar import add_working_days, answer_due, latest_extension
 from ..domain.iin import make_iin
+from ..domain.localtime import local_date
 
 KZ = timezone(timedelta(hours=5))
 
@@ -86,6 +87,9 @@ def _pick(rnd: random.Random, weights: dict[str, int]) -> str:
     return rnd.choices(keys, cum_weights=cumulative)[0]
 
 
+NOTICE_CHANNELS = {"sms": 50, "portal": 30, "email": 15, "post": 5}
+
+
 def _moment(day: date, rnd: random.Random) -> datetime:
     return datetime.combine(day, time(9, 0), KZ) + timedelta(minutes=rnd.randrange(0, 8 * 60))
 
@@ -95,12 +99,12 @@ def lifecycle(n: int, seed: int, filed_at: datetime, region: str, p: Propensity,
     appeal_id = f"sim{seed}-{n:08d}"
     ids = iter(f"{appeal_id}-{i}" for i in range(20))
     body = f"{region}-{rnd.choice(BODY_KINDS)}"
-    received = filed_at.date()
+    received = local_date(region, filed_at)   # the region's legal local day, as the ledger reckons it
     due = answer_due(received)
     out: list[dict[str, Any]] = []
 
-    def add(kind: str, at: datetime, **fields: Any) -> None:
-        out.append({"type": kind, "command_id": next(ids), "appeal_id": appeal_id, "at": at.isoformat(), **fields})
+    def add(command_type: str, at: datetime, **fields: Any) -> None:
+        out.append({"type": command_type, "command_id": next(ids), "appeal_id": appeal_id, "at": at.isoformat(), **fields})
 
     iin = make_iin(f"{rnd.randrange(40, 100):02d}{rnd.randrange(1, 13):02d}{rnd.randrange(1, 29):02d}", rnd.randrange(3, 5),
                    rnd.randrange(10000)) or "900101301233"
@@ -110,11 +114,17 @@ def lifecycle(n: int, seed: int, filed_at: datetime, region: str, p: Propensity,
     if rnd.random() < p.forwarding:
         t = _moment(add_working_days(received, rnd.randint(1, 4)), rnd)
         add("route", t, to_body=f"{region}-{rnd.choice(BODY_KINDS)}-competent", reason="competence")
+        if rnd.random() < 0.85:   # the citizen told of the forwarding with it (APC Art. 65), sometimes days late
+            t += timedelta(hours=1) if rnd.random() < 0.9 else timedelta(days=rnd.randint(4, 8))
+            add("notify", t, kind="forwarding", channel=_pick(rnd, NOTICE_CHANNELS))
     if rnd.random() < p.extension:
         until = min(latest_extension(received), due + timedelta(days=rnd.randint(7, 30)))
         t = max(t, _moment(add_working_days(received, rnd.randint(3, 10)), rnd))
         add("extend", t, until=until.isoformat(), reason="inspection needed")
         due = until
+        if rnd.random() < 0.85:   # within 3 working days of the extension (APC Art. 76), or late
+            t = _moment(add_working_days(local_date(region, t), rnd.randint(1, 3) if rnd.random() < 0.9 else 5), rnd)
+            add("notify", t, kind="extension", channel=_pick(rnd, NOTICE_CHANNELS))
     if rnd.random() < p.withdrawal:
         add("withdraw", t + timedelta(days=rnd.randint(1, 5)), reason=None)
         return out

@@ -12,20 +12,23 @@ from typing import Any, Callable
 
 from . import bounds
 from .bounds import shown
-from .iin import iin_problem
+from .iin import bin_problem, iin_problem
+from .localtime import local_date
 from .regions import is_known_region
 
 OUTCOMES = ("resolved", "explained", "refused")
 ESCALATION_REASONS = ("overdue", "dissatisfied", "repeated", "citizen_request")
 ESCALATION_BY = ("citizen", "system", "monitor")
 ACTOR_ROLES = ("citizen", "body", "system", "monitor", "centre")
+NOTICE_KINDS = ("extension", "forwarding")     # Art. 76 (an extension) and Art. 65 (a forwarding)
+NOTICE_CHANNELS = ("sms", "email", "post", "portal")
 
 
 # Every reason a command is rejected with (README: rejection reasons), the ledger's own included.
 REJECTION_REASONS = ("malformed", "too_large", "unknown_type", "missing_field", "invalid_field", "unknown_region",
                      "invalid_iin", "key_mismatch", "wrong_partition", "too_many_events", "unknown_appeal",
                      "appeal_exists", "invalid_transition", "deadline_rule", "before_filing", "duplicate_command",
-                     "unauthenticated", "forbidden", "internal_error")
+                     "unauthenticated", "forbidden", "internal_error", "backdated", "future", "invalid_bin")
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,8 @@ def _text(name: str, required: bool = False, doc: str = "") -> Field:
 
 
 _CITIZEN_FIELDS = (
-    Field("iin", "string", doc="12-digit IIN with a valid control digit"),
+    Field("iin", "string", required=False, doc="a person's 12-digit IIN (valid birth date and control digit); or `bin`"),
+    Field("bin", "string", required=False, doc="a legal entity's 12-digit BIN (valid control digit), instead of `iin`"),
     Field("name", "string", max_length=bounds.MAX_NAME_CHARS),
     Field("contact", "string", required=False, max_length=bounds.MAX_NAME_CHARS),
 )
@@ -69,7 +73,7 @@ COMMAND_FIELDS: dict[str, tuple[Field, ...]] = {
         _text("text"),
     ),
     "route": (Field("to_body", "string"), _text("reason")),
-    "extend": (Field("until", "date"), _text("reason")),
+    "extend": (Field("until", "date"), _text("reason", required=True, doc="Art. 76: a reasoned decision")),
     "answer": (Field("outcome", "string", choices=OUTCOMES), _text("text")),
     "escalate": (
         Field("reason", "string", choices=ESCALATION_REASONS),
@@ -83,9 +87,15 @@ COMMAND_FIELDS: dict[str, tuple[Field, ...]] = {
     "withdraw": (_text("reason"),),
     "reopen": (_text("reason"),),
     "overdue": (),
+    "notify": (
+        Field("kind", "string", choices=NOTICE_KINDS, doc="what the citizen is told of: an extension (Art. 76) or a forwarding (Art. 65)"),
+        Field("channel", "string", choices=NOTICE_CHANNELS),
+        Field("reference", "string", required=False, doc="the notice's outgoing number or message id"),
+    ),
 }
 
 CITIZEN_FIELDS = _CITIZEN_FIELDS
+CITIZEN_IDENTIFIERS = ("iin", "bin")   # a filing's applicant has exactly one: a person's IIN or a legal entity's BIN
 # The deadline watcher's command ids (domain/deadlines.py): another command may not take one first.
 RESERVED_ID_PREFIXES = (("overdue:", "overdue"), ("escalate-overdue:", "escalate"))
 ACTOR_FIELDS = (Field("role", "string", choices=ACTOR_ROLES), Field("id", "string"))
@@ -203,7 +213,16 @@ def parse_command(obj: Any) -> Command:
         data["citizen"] = _read_fields(data["citizen"], _CITIZEN_FIELDS, prefix="citizen.")
         if not is_known_region(data["region"]):
             raise CommandError("unknown_region", f"region {shown(data['region'])} is not a first-level KATO code (e.g. 71 Astana, 75 Almaty)")
-        problem = iin_problem(data["citizen"]["iin"])
-        if problem:
-            raise CommandError("invalid_iin", problem)
+        citizen = data["citizen"]
+        if sum(citizen[name] is not None for name in CITIZEN_IDENTIFIERS) != 1:
+            raise CommandError("missing_field" if citizen["iin"] is None else "invalid_field",
+                               "citizen: give exactly one of iin (a person) or bin (a legal entity)")
+        if citizen["iin"] is not None:
+            problem = iin_problem(citizen["iin"], today=local_date(data["region"], common["at"]))
+            if problem:
+                raise CommandError("invalid_iin", problem)
+        else:
+            problem = bin_problem(citizen["bin"])
+            if problem:
+                raise CommandError("invalid_bin", problem)
     return Command(kind, common["command_id"], common["appeal_id"], common["at"], actor, data)

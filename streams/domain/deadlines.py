@@ -10,6 +10,7 @@ from .appeal import ESCALATED, OPEN, AppealState
 from .bounds import MAX_ID_CHARS
 from .calendar import working_days_between
 from .commands import RESERVED_ID_PREFIXES
+from .localtime import local_date
 
 
 _ID_PREFIX = {owner: prefix for prefix, owner in RESERVED_ID_PREFIXES}   # command type -> its reserved id prefix
@@ -34,14 +35,19 @@ def escalation_command_id(state: AppealState) -> str:
 
 
 def deadline_commands(state: AppealState, now: datetime, escalate_after_working_days: int = 0) -> list[dict[str, Any]]:
-    """Commands to send for this appeal at `now` (an aware local time): none while it is on time."""
-    today: date = now.date()
+    """Commands to send for this appeal at `now` (an aware instant, the ledger's clock): none while it is on time.
+
+    Days are the region's legal local days. An appeal whose latest act was imported is judged at the
+    time of that act, not today, and is never escalated by the watcher: an import moving its history
+    in carries on in order, and the watcher does not race it (README: business time)."""
+    imported = state.last_act_imported and state.last_at is not None
+    today: date = local_date(state.region, state.last_at if imported else now)
     if state.status not in (OPEN, ESCALATED) or today <= state.due_on:
         return []
     base = {"appeal_id": state.appeal_id, "at": now.isoformat()}
     if state.overdue_on != state.due_on:
         return [dict(base, type="overdue", command_id=overdue_command_id(state))]
-    if (escalate_after_working_days > 0 and state.status == OPEN
+    if (escalate_after_working_days > 0 and state.status == OPEN and not imported
             and working_days_between(state.due_on, today) >= escalate_after_working_days):
         return [dict(base, type="escalate", command_id=escalation_command_id(state), reason="overdue", by="system")]
     return []

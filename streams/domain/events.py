@@ -23,6 +23,7 @@ EVENTS: tuple[EventType, ...] = (
     EventType("withdrawn", "withdraw", "AppealWithdrawn", ("reason",)),
     EventType("reopened", "reopen", "AppealReopened", ("reason",)),
     EventType("overdue", "overdue", "AppealOverdue", ()),
+    EventType("notified", "notify", "CitizenNotified", ()),
 )
 
 EVENT_TYPES: tuple[str, ...] = tuple(e.name for e in EVENTS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .appeal import ESCALATED, AppealState
+from .appeal import CENTRE, ESCALATED, AppealState
 from .bounds import shown
 from .commands import COMMAND_FIELDS, Command, CommandError
 
@@ -20,8 +20,8 @@ ROLES = ("gateway", "body", "centre", "importer", "monitor", "auditor", "operato
 # (admin) send none.
 COMMANDS_OF: dict[str, tuple[str, ...]] = {
     "gateway": ("file", "withdraw", "rate", "escalate"),   # an intake channel, on behalf of citizens
-    "body": ("route", "extend", "answer", "reopen"),       # staff of the bodies its credential names
-    "centre": ("route", "answer"),                         # appeals escalated to the centre, any region
+    "body": ("route", "extend", "answer", "reopen", "notify"),   # staff of the bodies its credential names
+    "centre": ("route", "answer", "extend", "notify"),           # appeals escalated to the centre, any region
     "importer": tuple(COMMAND_FIELDS),                     # history moved in from another system
     "system": ("overdue", "escalate"),                     # the deadline watcher
     "monitor": (),
@@ -90,7 +90,7 @@ def authorize(principal: Principal, command: Command, state: AppealState | None)
         raise CommandError("forbidden", f"appeal {shown(command.appeal_id)} is not assigned to any of {principal.name}'s bodies")
     if role == "body" and state.status == ESCALATED:
         raise CommandError("forbidden", f"appeal {shown(command.appeal_id)} is escalated to the centre, which now answers it")
-    if role == "centre" and state.status != ESCALATED:
+    if role == "centre" and state.status != ESCALATED and not (command.type == "notify" and state.stage == CENTRE):
         raise CommandError("forbidden", f"the centre acts only on appeals escalated to it, and {shown(command.appeal_id)} "
                                         "is not")
     if role == "importer" and state.imported_by != principal.name:

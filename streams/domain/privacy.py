@@ -20,8 +20,16 @@ def pseudonym(iin: str, key: str) -> str:
 
 
 def citizen_ref_of(event: dict[str, Any], key: str) -> str:
-    """The pseudonym of a filing's citizen; "" for any other event."""
-    return pseudonym(event["payload"]["citizen"]["iin"], key) if event["event_type"] == "filed" else ""
+    """The pseudonym of a filing's applicant (its IIN's, or a legal entity's BIN's: the two never coincide, an
+    IIN's digits 5-6 being a day of the month and a BIN's a type digit 4-6); the event's own citizen_ref when
+    it carries one (schema v2); "" for any other event or a filing without the applicant in clear."""
+    if event["event_type"] != "filed":
+        return ""
+    if event.get("citizen_ref"):
+        return event["citizen_ref"]
+    citizen = event["payload"].get("citizen") or {}
+    number = citizen.get("iin") or citizen.get("bin")
+    return pseudonym(number, key) if number else ""
 
 
 def public_payload(event: dict[str, Any]) -> dict[str, Any]:

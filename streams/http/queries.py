@@ -1,12 +1,16 @@
 """The dashboard's figures and the named queries, answered from the ClickHouse projections.
 
-    GET  /v1/ranking?by=region|body|category&from=DATE&to=DATE&today=DATE&region=CODE
+    GET  /v1/ranking?by=region|body|category|centre&from=DATE&to=DATE&today=DATE&region=CODE
     GET  /v1/kpis?from=DATE&to=DATE&today=DATE   national figures
     GET  /v1/trend?days=60&to=DATE   filed and answered per day
     GET  /v1/escalations?limit=20    the latest escalations to the centre
     GET  /v1/overdue?limit=20&today=DATE   appeals past due
     GET  /v1/regions                 the first-level KATO codes and names
     POST /v1/query/{name}            a named query of projections/queries with its parameters
+
+The ranking and KPIs are the figures as they stood at the end of `today` (a Kazakh legal date;
+default: today in Kazakhstan); by=centre gives the centre's handling of the appeals escalated to it,
+one row per region, the other groupings the receiving bodies' (README: the ranking's figures).
 
 A regional monitor sees its regions only: every figure is computed over them, and a named
 query that cannot be limited to regions (it has no `regions` parameter) is refused to it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import uuid
 from datetime import date
 
@@ -13,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from projections import clickhouse
-from projections.clickhouse import (GROUPABLE_COLUMNS, QueryParameterError, check_parameters, migrate, migration_files,
-                                    named_query, placeholders, query_names, redact, run_query, statements)
+from projections.clickhouse import (CHOICES, GROUPABLE_COLUMNS, OPTIONAL_PARAMETERS, QueryParameterError, check_parameters,
+                                    migrate, migration_files, named_query, placeholders, query_names, redact, run_query,
+                                    statements)
 from streams.domain import bounds
 from tests.support.messages import json_values, nasty_values
 
@@ -45,11 +47,18 @@ def tables(db, database: str) -> set[str]:
 
 def test_migrate_applies_every_migration_once_in_order_then_none(fresh):
     assert migrate(fresh) == FILES
-    assert tables(fresh, fresh.database) == {"schema_migrations", "appeal_events", "appeals", "projection_errors"}
-    # 005 made the business dates Date32; 007 dropped 004's view.
+    assert tables(fresh, fresh.database) == {"schema_migrations", "appeal_events", "appeals", "appeal_versions",
+                                             "projection_errors"}
+    # 005 made the business dates Date32; 007 dropped 004's view; 009 added the stages' columns, 010 the versions.
     types = dict(fresh.query("SELECT name, type FROM system.columns WHERE database = {d:String} AND table = 'appeals'",
                              parameters={"d": fresh.database}).result_rows)
     assert types["received_on"] == "Date32" and types["answered_on"] == "Nullable(Date32)"
+    assert types["body_answered_on"] == types["centre_due_on"] == "Nullable(Date32)"
+    assert types["notices_owed"] == "Array(Tuple(String, Date32, String))" and types["body_late_notices"] == "UInt16"
+    assert types["centre_response_working_days"] == "Nullable(UInt16)"
+    versions = dict(fresh.query("SELECT name, type FROM system.columns WHERE database = {d:String} AND table = 'appeal_versions'",
+                                parameters={"d": fresh.database}).result_rows)
+    assert versions.pop("valid_on") == "Date32" and versions == types     # every state column, the same types
     assert migrate(fresh) == []
     assert migrate(fresh) == []
     recorded = fresh.query("SELECT version, name FROM schema_migrations ORDER BY version").result_rows   # no FINAL: every row
@@ -216,6 +225,41 @@ def test_the_scope_of_regions_may_be_left_out_and_is_then_national():
     assert "regions" not in check_parameters("ping", {})
 
 
+def test_the_stage_is_the_body_or_the_centre_and_the_body_when_left_out():
+    """README, the ranking's figures: a figure counts the receiving bodies' handling or the centre's, nothing else."""
+    period = {"by": "region", "from": "2031-01-01", "to": "2031-12-31", "today": "2032-01-01", "region": ""}
+    assert placeholders("ranking")["stage"] == "String"
+    assert check_parameters("ranking", period)["stage"] == "body"
+    assert check_parameters("ranking", dict(period, stage="centre"))["stage"] == "centre"
+    for bad in ("Centre", "centre ", "", "citizen", None, 1, ["body"]):
+        with pytest.raises(QueryParameterError, match="^stage must be one of body, centre$"):
+            check_parameters("ranking", dict(period, stage=bad))
+
+
+# The server's own clock and zone: a figure computed with them depends on where and when the engine runs.
+SERVER_CLOCK = re.compile(r"\b(today|now|now64|yesterday)\s*\(|\btoDate\s*\(", re.IGNORECASE)
+
+
+def sql_files() -> list:
+    return sorted(p for folder in ("queries", "migrations", "maintenance") for p in (clickhouse.HERE / folder).glob("*.sql"))
+
+
+def test_no_sql_takes_a_date_from_the_servers_clock_or_zone():
+    """DOMAIN.md: the day an appeal is received, answered or overdue is the region's legal local date, and
+    "today" is Kazakhstan's: every date a figure uses is a parameter computed in Kazakhstan
+    (streams/domain/localtime.py), never today(), now(), yesterday() or toDate() on the ClickHouse
+    server's clock and zone."""
+    offenders = {path.name for path in sql_files() if SERVER_CLOCK.search(path.read_text())}
+    # History: 004 created a view on today() that 007 dropped; an applied migration is never edited.
+    assert offenders == {"004_daily_region_body_category.sql"}
+    assert "DROP VIEW IF EXISTS daily_region_body_category" in (clickhouse.MIGRATIONS / "007_drop_unused_daily_view.sql").read_text()
+    assert {p.name for p in sql_files()} >= {"ranking.sql", "kpis.sql", "overdue.sql", "trend.sql", "010_appeal_versions.sql"}
+    for clock in ("today()", "now64(6)", "NOW ()", "yesterday()", "toDate(filed_at)", "x < toDate (now())"):
+        assert SERVER_CLOCK.search(clock), clock
+    for parameter in ("{today:Date32}", "toDate32OrNull(x)", "body_due_on <", "'today'", "toDateTime64(x, 6, 'UTC')"):
+        assert not SERVER_CLOCK.search(parameter), parameter
+
+
 def parameters_for(name: str, valid: st.SearchStrategy, invalid: st.SearchStrategy) -> st.SearchStrategy:
     """Dictionaries with some, all or more than the query's placeholders, valid values or anything."""
     keys = sorted(placeholders(name))
@@ -253,7 +297,7 @@ def test_check_parameters_never_raises_anything_but_query_parameter_error(call):
     except QueryParameterError as error:
         assert str(error)
         return
-    assert isinstance(parameters, dict) and set(checked) == set(parameters) | ({"regions"} & set(placeholders(name)))
+    assert isinstance(parameters, dict) and set(checked) == set(parameters) | (set(OPTIONAL_PARAMETERS) & set(placeholders(name)))
     assert set(checked) == set(placeholders(name))
     for key, kind in placeholders(name).items():
         value = checked[key]
@@ -265,6 +309,8 @@ def test_check_parameters_never_raises_anything_but_query_parameter_error(call):
             assert value in GROUPABLE_COLUMNS
         elif kind == "Array(String)":
             assert isinstance(value, list) and all(isinstance(v, str) for v in value)
+        elif key in CHOICES:
+            assert value in CHOICES[key]
         else:
             assert kind == "String" and isinstance(value, str)
 
@@ -273,7 +319,8 @@ def test_check_parameters_never_raises_anything_but_query_parameter_error(call):
 @given(st.data())
 def test_parameters_that_pass_the_check_are_accepted_by_the_engine(db, data):
     name = data.draw(st.sampled_from(sorted(n for n in query_names() if n != "states_by_id")))
-    parameters = data.draw(st.fixed_dictionaries({k: VALID[kind] for k, kind in placeholders(name).items()}))
+    parameters = data.draw(st.fixed_dictionaries({k: st.sampled_from(CHOICES[k]) if k in CHOICES else VALID[kind]
+                                                  for k, kind in placeholders(name).items()}))
     if "limit" in parameters:
         parameters["limit"] = min(parameters["limit"], 10)
     if name == "trend":

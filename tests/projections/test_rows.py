@@ -1,4 +1,4 @@
-"""projections/rows.py: event rows without personal data, state rows that round-trip, response times in Kazakh working days."""
+"""projections/rows.py: event rows without personal data, state and version rows that round-trip, response times in Kazakh working days."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projections.clickhouse import run_query
-from projections.rows import EVENT_COLUMNS, STATE_COLUMNS, event_row, response_working_days, state_from_row, state_row
+from projections.rows import (EVENT_COLUMNS, STATE_COLUMNS, VERSION_COLUMNS, centre_response_working_days, event_row,
+                              response_working_days, state_from_row, state_row, version_row)
 from streams.avro import codec
 from tests.support.appeals import FIELDS, PATHS, build
 
@@ -135,32 +136,74 @@ def as_utc(value):
 @pytest.mark.parametrize("name", list(STATE_PATHS))
 def test_state_row_and_state_from_row_round_trip(name):
     state, _ = build(STATE_PATHS[name])
-    days = response_working_days(state)
-    row = state_row(state, "ref-1", days)
+    row = state_row(state, "ref-1")
     assert len(row) == len(STATE_COLUMNS)
-    back, ref, back_days = state_from_row(dict(zip(STATE_COLUMNS, row)))
-    assert (back.as_dict(), ref, back_days) == (state.as_dict(), "ref-1", days)
+    columns = dict(zip(STATE_COLUMNS, row))
+    assert columns["response_working_days"] == response_working_days(state)
+    back, ref = state_from_row(columns)
+    assert (back.as_dict(), ref) == (state.as_dict(), "ref-1")
     assert back == dataclasses.replace(state, command_ids=frozenset())
+
+
+def with_notices(state):
+    """The state with two notices owed to the citizen (APC Art. 76 extension, Art. 65 forwarding), one per stage."""
+    return dataclasses.replace(state, notices_owed=(("extension", date(2021, 3, 4), "body"),
+                                                    ("forwarding", date(2021, 3, 9), "centre")))
+
+
+def test_notices_owed_go_out_as_a_list_of_tuples_and_come_back_as_the_states_tuples():
+    """The state is frozen and hashable (tuples); the engine's Array(Tuple(...)) takes and gives a list."""
+    state = with_notices(build(PATHS["open"])[0])
+    row = dict(zip(STATE_COLUMNS, state_row(state, "ref")))
+    assert row["notices_owed"] == [("extension", date(2021, 3, 4), "body"), ("forwarding", date(2021, 3, 9), "centre")]
+    back, _ = state_from_row(dict(row, notices_owed=[list(n) for n in row["notices_owed"]]))
+    assert back == dataclasses.replace(state, command_ids=frozenset())
+    assert isinstance(back.notices_owed, tuple) and all(isinstance(n, tuple) for n in back.notices_owed)
+    hash(back)
+
+
+def test_a_version_row_is_the_state_row_and_the_day_it_holds_from():
+    """valid_on = last_on, the region's legal local day of the latest act (DOMAIN.md: the day of an act)."""
+    state, _ = build(PATHS["answered"])
+    row = version_row(state, "ref")
+    assert len(row) == len(VERSION_COLUMNS) and VERSION_COLUMNS[:-1] == STATE_COLUMNS
+    assert row[:-1] == state_row(state, "ref") and row[-1] == state.last_on == date(2021, 3, 2)
+    # A state folded onto a row projected before last_on existed: the same day, worked out from last_at.
+    late_evening = dataclasses.replace(state, last_on=None, last_at=datetime(2021, 3, 2, 19, 30, tzinfo=timezone.utc))
+    assert version_row(late_evening, "ref")[-1] == date(2021, 3, 3)    # 01:30 on 3 March in Almaty (UTC+6 then)
 
 
 @pytest.mark.parametrize("name", list(STATE_PATHS))
 def test_state_rows_round_trip_through_the_engine(db, name):
     state, _ = build(STATE_PATHS[name])
-    state = dataclasses.replace(state, appeal_id=f"rows-{name}-{uuid.uuid4().hex[:8]}")
-    db.insert("appeals", [state_row(state, "ref-2", response_working_days(state))], column_names=STATE_COLUMNS)
+    state = with_notices(dataclasses.replace(state, appeal_id=f"rows-{name}-{uuid.uuid4().hex[:8]}"))
+    db.insert("appeals", [state_row(state, "ref-2")], column_names=STATE_COLUMNS)
     [row] = run_query("states_by_id", {"ids": [state.appeal_id]}, db)
     assert set(row) == set(STATE_COLUMNS)
-    back, ref, days = state_from_row(row)
-    assert ref == "ref-2" and days == response_working_days(state)
+    back, ref = state_from_row(row)
+    assert ref == "ref-2" and row["response_working_days"] == response_working_days(state)
     assert {k: as_utc(v) for k, v in back.as_dict().items()} == state.as_dict()
+    assert back == dataclasses.replace(state, command_ids=frozenset())
+
+
+def test_version_rows_go_into_the_engine_with_every_state_column(db):
+    state = with_notices(dataclasses.replace(build(PATHS["answered_rated"])[0], appeal_id=f"rows-v-{uuid.uuid4().hex[:8]}"))
+    db.insert("appeal_versions", [version_row(state, "ref-3")], column_names=VERSION_COLUMNS)
+    stored = db.query("SELECT * FROM appeal_versions WHERE appeal_id = {a:String}", parameters={"a": state.appeal_id})
+    assert set(stored.column_names) == set(VERSION_COLUMNS)
+    [values] = stored.result_rows
+    row = dict(zip(stored.column_names, values))
+    back, ref = state_from_row(row)
+    assert back == dataclasses.replace(state, command_ids=frozenset()) and ref == "ref-3"
+    assert row["valid_on"] == state.last_on
 
 
 def test_a_state_read_back_from_the_engine_has_aware_times(db):
     state, _ = build(PATHS["answered"])
     state = dataclasses.replace(state, appeal_id=f"rows-aware-{uuid.uuid4().hex[:8]}")
-    db.insert("appeals", [state_row(state, "r", response_working_days(state))], column_names=STATE_COLUMNS)
+    db.insert("appeals", [state_row(state, "r")], column_names=STATE_COLUMNS)
     [row] = run_query("states_by_id", {"ids": [state.appeal_id]}, db)
-    back, _, _ = state_from_row(row)
+    back, _ = state_from_row(row)
     assert back.as_dict() == state.as_dict()
 
 
@@ -183,11 +226,11 @@ def almaty_local_time():
 def test_a_state_loaded_and_written_again_keeps_its_times_off_utc(db, almaty_local_time):
     state, _ = build(PATHS["answered"])
     state = dataclasses.replace(state, appeal_id=f"rows-tz-{uuid.uuid4().hex[:8]}")
-    db.insert("appeals", [state_row(state, "r", response_working_days(state))], column_names=STATE_COLUMNS)
+    db.insert("appeals", [state_row(state, "r")], column_names=STATE_COLUMNS)
     [row] = run_query("states_by_id", {"ids": [state.appeal_id]}, db)
-    loaded, ref, days = state_from_row(row)
+    loaded, ref = state_from_row(row)
     written_again = dataclasses.replace(loaded, sequence=loaded.sequence + 1)
-    db.insert("appeals", [state_row(written_again, ref, days)], column_names=STATE_COLUMNS)
+    db.insert("appeals", [state_row(written_again, ref)], column_names=STATE_COLUMNS)
     [again] = run_query("states_by_id", {"ids": [state.appeal_id]}, db)
     assert again["sequence"] == state.sequence + 1
     assert as_utc(again["filed_at"]) == state.filed_at and as_utc(again["answered_at"]) == state.answered_at
@@ -202,14 +245,17 @@ def kz_working_days(start: date, end: date) -> int:
 
 
 def answered(received_on: date, answered_on: date | None):
+    """An appeal the receiving body answered first on `answered_on` (README: the body's response time)."""
     state, _ = build(PATHS["answered"])
-    return dataclasses.replace(state, received_on=received_on, answered_on=answered_on)
+    return dataclasses.replace(state, received_on=received_on, answered_on=answered_on, body_answered_on=answered_on)
 
 
 def test_an_unanswered_appeal_has_no_response_time():
     assert response_working_days(build(PATHS["open"])[0]) is None
     assert response_working_days(build(PATHS["escalated"])[0]) is None
     assert response_working_days(answered(date(2021, 3, 1), None)) is None
+    assert centre_response_working_days(build(PATHS["escalated"])[0]) is None
+    assert centre_response_working_days(build(PATHS["answered"])[0]) is None
 
 
 def test_answering_on_the_due_day_takes_15_working_days():
@@ -217,9 +263,24 @@ def test_answering_on_the_due_day_takes_15_working_days():
     state, _ = build(PATHS["answered"])
     assert state.received_on == date(2021, 3, 1) and state.due_on == date(2021, 3, 26)
     assert kz_working_days(state.received_on, state.due_on) == 15
-    assert response_working_days(dataclasses.replace(state, answered_on=state.due_on)) == 15
-    assert response_working_days(dataclasses.replace(state, answered_on=date(2021, 3, 29))) == 16   # the next working day
-    assert response_working_days(state) == 1                                                       # answered the next day
+    assert response_working_days(dataclasses.replace(state, body_answered_on=state.due_on)) == 15
+    assert response_working_days(dataclasses.replace(state, body_answered_on=date(2021, 3, 29))) == 16   # the next working day
+    assert response_working_days(state) == 1                                                            # answered the next day
+
+
+def test_the_response_time_is_the_bodys_first_answer_and_the_centres_its_own():
+    """README, the ranking's figures: the median counts receipt to the body's first answer (a later answer,
+    after a reopening or in the centre's handling, does not move it); the centre's from its receipt
+    (the first escalation) to the first answer of its handling."""
+    state, _ = build(PATHS["answered"])
+    reanswered = dataclasses.replace(state, answered_on=date(2021, 4, 30))       # answered again after a reopening
+    assert response_working_days(reanswered) == response_working_days(state) == 1
+    centre = dataclasses.replace(state, stage="centre", centre_received_on=date(2021, 3, 19),
+                                 centre_answered_on=date(2021, 3, 29), answered_on=date(2021, 3, 29))
+    assert response_working_days(centre) == 1
+    assert centre_response_working_days(centre) == kz_working_days(date(2021, 3, 19), date(2021, 3, 29)) == 3   # Nauryz off
+    row = dict(zip(STATE_COLUMNS, state_row(centre, "r")))
+    assert (row["response_working_days"], row["centre_response_working_days"]) == (1, 3)
 
 
 @pytest.mark.parametrize("received, answered_on, expected", [

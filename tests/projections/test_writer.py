@@ -15,11 +15,11 @@ from tests.support.messages import FILING, RING, signed_message
 NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
 
 
-def ledger_events(appeal_id: str) -> list[bytes]:
+def ledger_events(appeal_id: str, **filing) -> list[bytes]:
     """A filing and an answer of one appeal, judged by the ledger's own code."""
     states: dict = {}
     out = []
-    commands = [dict(FILING, appeal_id=appeal_id, command_id=f"{appeal_id}-1"),
+    commands = [dict(FILING, appeal_id=appeal_id, command_id=f"{appeal_id}-1", **filing),
                 {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id,
                  "at": "2031-01-20T10:00:00+05:00", "outcome": "resolved"}]
     for command in commands:
@@ -139,3 +139,51 @@ def test_an_event_whose_state_cannot_become_a_row_is_recorded_not_retried_foreve
     errors = {row["offset"]: row["error"] for row in run_query("projection_errors", {"limit": 1000}, db)}
     assert errors[601].startswith("its state cannot be projected: OverflowError")
     assert state(db, "w-9999") is None and "w-9999" not in writer.cache
+
+
+def versions(db, appeal_id: str) -> list[tuple]:
+    """(sequence, status, valid_on) of every version stored, duplicates included (no FINAL)."""
+    return db.query("SELECT sequence, status, valid_on FROM appeal_versions WHERE appeal_id = {a:String} ORDER BY sequence",
+                    parameters={"a": appeal_id}).result_rows
+
+
+def test_every_folded_event_writes_the_state_after_it_as_a_version(db, monkeypatch):
+    """The as-of figures read every state an appeal had (README: the ranking as it stood at the end of a day),
+    so the writer stores the state after each event, not only the batch's last; a batch retried after a
+    failed insert writes the same rows again under the same keys, which the figures read as one."""
+    from datetime import timedelta
+
+    from projections.ranking import ranking
+    from streams.domain.calendar import working_days_between
+    from streams.domain.localtime import local_date
+
+    filing, answer = ledger_events("w-versions", body="w-versions-akimat")
+    writer = ProjectionWriter(db)
+    real_insert, failures = writer._insert, []
+
+    def appeals_insert_once_failing(table, columns, values):
+        if table == "appeals" and not failures:   # the events and versions are in: the retry writes them again
+            failures.append(table)
+            raise ConnectionError("the engine went away")
+        return real_insert(table, columns, values)
+
+    monkeypatch.setattr(writer, "_insert", appeals_insert_once_failing)
+    monkeypatch.setattr(writer, "_engine_answers", lambda: False)
+    batch = records([("w-versions", filing), ("w-versions", answer)], 700)
+    with pytest.raises(ConnectionError):
+        writer.write(batch)
+    assert writer.write(batch) == 2
+    # Each version holds from its act's legal local day in the region (Almaty: DOMAIN.md, local time).
+    received = local_date("75", datetime.fromisoformat(FILING["at"]))
+    answered = local_date("75", datetime.fromisoformat("2031-01-20T10:00:00+05:00"))
+    expected = [(1, "open", received), (2, "answered", answered)]
+    assert versions(db, "w-versions") in (expected, sorted(expected * 2))     # before or after a merge
+    stored = db.query("SELECT sequence, body_answered_on, response_working_days FROM appeals FINAL WHERE appeal_id = 'w-versions'")
+    assert stored.result_rows == [(2, answered, working_days_between(received, answered))]
+    # A fresh writer replays it (from the filing it folds anew): the same rows again, one per key once merged.
+    assert ProjectionWriter(db).write(batch) == 2
+    assert sorted(set(versions(db, "w-versions"))) == expected
+    figures = {day: [(r["filed"], r["answered"]) for r in ranking("body", today=day, db=db, regions=("75",))
+                     if r["key"] == "w-versions-akimat"]
+               for day in (received - timedelta(days=1), received, answered - timedelta(days=1), answered)}
+    assert list(figures.values()) == [[], [(1, 0)], [(1, 0)], [(1, 1)]]

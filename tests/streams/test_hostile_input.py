@@ -44,7 +44,7 @@ def valid_pair() -> tuple[str, list[tuple[bytes, bytes, list]]]:
     appeal_id = new_id("ok")
     filing = dict(FILING, appeal_id=appeal_id, command_id=f"{appeal_id}-1")
     answer = {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id,
-              "at": "2031-01-20T10:00:00+05:00", "outcome": "resolved", "text": "Жөнделді"}
+              "at": "2003-01-20T10:00:00+05:00", "outcome": "resolved", "text": "Жөнделді"}
     return appeal_id, [(appeal_id.encode(), json.dumps(c, ensure_ascii=False).encode(), []) for c in (filing, answer)]
 
 
@@ -121,7 +121,7 @@ def verify_clean(worker) -> dict:
 def test_a_poison_command_in_a_batch_of_valid_ones(own_worker):
     """Done when: the valid commands are appended, the poison ones rejected, the chains verify."""
     appeal_id, pair = valid_pair()
-    route = {"type": "route", "command_id": f"{appeal_id}-r", "appeal_id": appeal_id, "at": "2031-01-14T10:00:00+05:00",
+    route = {"type": "route", "command_id": f"{appeal_id}-r", "appeal_id": appeal_id, "at": "2003-01-14T10:00:00+05:00",
              "to_body": "roads-department", "reason": "competence"}
     key = appeal_id.encode()
     poison = [(key, b'{"type": [], "appeal_id": "%s"}' % key, []),
@@ -232,7 +232,7 @@ def test_http_bounds_and_errors_are_named(own_worker):
     status, raw = request(own_worker, "GET", "/v1/ranking?from=0001-01-01")
     assert status == 400 and "from must be a date" in json.loads(raw)["error"]
     status, raw = request(own_worker, "POST", "/v1/query/ranking", b'{"by": "citizen_ref"}')
-    assert status == 400 and "takes by, from, region, regions, to, today" in json.loads(raw)["error"]
+    assert status == 400 and "takes by, from, region, regions, stage, to, today" in json.loads(raw)["error"]
     appeal_id, pair = valid_pair()
     status, raw = request(own_worker, "POST", "/v1/commands?wait=10", pair[0][1])
     assert status == 201 and json.loads(raw)["event"]["appeal_id"] == appeal_id

@@ -21,7 +21,7 @@ from streams.domain.principals import Principal
 RING = KeyRing(Path("/nonexistent/assertions.json"), "test-kid", {"test-kid": Ed25519PrivateKey.generate()})
 IMPORTER = Principal("test-importer", "importer")
 
-FILING = {"type": "file", "command_id": "c-1", "appeal_id": "a-1", "at": "2031-01-13T09:15:00+05:00", "region": "75",
+FILING = {"type": "file", "command_id": "c-1", "appeal_id": "a-1", "at": "2003-01-13T09:15:00+05:00", "region": "75",
           "body": "almaty-akimat", "category": "roads", "channel": "eotinish",
           "citizen": {"iin": "900101301233", "name": "Aida", "contact": "+7 700 000 0000"}, "text": "Жол жөндеу керек"}
 

@@ -33,7 +33,8 @@ def with_control_digit(first_eleven: str) -> str | None:
     return None
 
 
-VALID_IINS = [iin for iin in (with_control_digit(p) for p in ("90010130123", "85061540001", "02030451234", "71112030001", "99123160555")) if iin]
+# Born 1990-01-01, 1985-06-15, 2002-03-04, 1971-11-20, 1999-12-31: before any business time of the workloads.
+VALID_IINS = [iin for iin in (with_control_digit(p) for p in ("90010130123", "85061540001", "02030451234", "71112030001", "99123130555")) if iin]
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Workload:
         return self.expect.count("event")
 
 
-def generate(n_commands: int, seed: int, prefix: str, start: datetime = datetime(2031, 1, 13, 9, 0, tzinfo=ALMATY),
+def generate(n_commands: int, seed: int, prefix: str, start: datetime = datetime(2003, 1, 13, 9, 0, tzinfo=ALMATY),
              span_days: int = 700) -> Workload:
     rnd = random.Random(seed)
     work = Workload()
@@ -67,14 +68,14 @@ def generate(n_commands: int, seed: int, prefix: str, start: datetime = datetime
         counter += 1
         appeal_id = f"{prefix}-{counter:06d}"
         ids = iter(f"{appeal_id}-c{i}" for i in range(100))
-        # Business times lie in the 2030s, so the deadline watcher (which judges against today)
-        # never adds overdue events to these appeals behind the test's back.
+        # Sent by an importer, as history: the deadline watcher judges imported appeals at the time of
+        # their latest imported act, never today, so it adds no overdue event behind the test's back.
         t = start + timedelta(days=rnd.randrange(0, span_days), minutes=rnd.randrange(600))
         body = f"akimat-{rnd.choice(REGIONS)}"
         seq: list[tuple[dict | str, str]] = []
 
-        def cmd(kind: str, at: datetime, expect: str = "event", **fields) -> dict:
-            c = {"type": kind, "command_id": next(ids), "appeal_id": appeal_id, "at": at.isoformat(), **fields}
+        def cmd(command_type: str, at: datetime, expect: str = "event", **fields) -> dict:
+            c = {"type": command_type, "command_id": next(ids), "appeal_id": appeal_id, "at": at.isoformat(), **fields}
             seq.append((c, expect))
             return c
 
@@ -103,9 +104,13 @@ def generate(n_commands: int, seed: int, prefix: str, start: datetime = datetime
         t += timedelta(days=1)
         if rnd.random() < 0.2:
             cmd("route", t, to_body=body + "-roads", reason="competence")
+            if rnd.random() < 0.5:   # the citizen told of the forwarding (APC Art. 65)
+                cmd("notify", t + timedelta(hours=1), kind="forwarding", channel=rnd.choice(["sms", "email", "post", "portal"]))
         extended = rnd.random() < 0.15
         if extended:
             cmd("extend", t + timedelta(hours=2), until=(datetime.fromisoformat(first["at"]).date() + timedelta(days=40)).isoformat(), reason="inspection")
+            if rnd.random() < 0.5:   # and of the extension (APC Art. 76)
+                cmd("notify", t + timedelta(hours=3), kind="extension", channel=rnd.choice(["sms", "portal"]))
         end = rnd.random()
         if end < 0.65:
             t += timedelta(days=rnd.randrange(1, 30))

@@ -1,9 +1,11 @@
-"""The deadline watcher against a real worker: overdue once per deadline, escalation by policy (APPC art. 76)."""
+"""The deadline watcher against a real worker: overdue once per deadline, escalation by policy (APPC art. 76),
+and imported histories judged at their own time (README: business time)."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -11,25 +13,54 @@ from streams.domain.chain import chain_problems
 from tests.support.kafka_reading import ledger_of
 
 pytestmark = pytest.mark.integration
+ASTANA_2021 = timezone(timedelta(hours=6))
 
 
-def test_deadline_watcher_appends_overdue_once_and_escalates_by_policy(kafka, worker):
-    """The session worker runs the watcher every second with escalation after 5 working days."""
-    appeal_id = f"late-{uuid.uuid4().hex[:8]}"
-    status, _ = worker.post("/v1/commands", {
-        "type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2021-03-01T09:15:00+06:00",
-        "region": "71", "body": "astana-akimat", "category": "roads", "channel": "109",
-        "citizen": {"iin": "900101301233", "name": "Aida"}})
-    assert status == 201
-    deadline = time.monotonic() + 30
+def filing(appeal_id: str) -> dict:
+    return {"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2021-03-01T09:15:00+06:00",
+            "region": "71", "body": "astana-akimat", "category": "roads", "channel": "109",
+            "citizen": {"iin": "900101301233", "name": "Aida"}}
+
+
+def events_when(kafka, appeal_id: str, count: int, seconds: float = 30) -> list[dict]:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        events = ledger_of(kafka, {appeal_id}).get(appeal_id, [])
-        if len(events) >= 3:
+        if len(ledger_of(kafka, {appeal_id}).get(appeal_id, [])) >= count:
             break
         time.sleep(0.5)
     time.sleep(3)  # three more watcher rounds: nothing further may be appended
-    events = ledger_of(kafka, {appeal_id})[appeal_id]
-    assert [e["event_type"] for e in events] == ["filed", "overdue", "escalated"]
-    assert events[1]["payload"]["due_on"].isoformat() == "2021-03-26" and events[1]["actor"]["role"] == "system"
-    assert events[2]["payload"] == {"reason": "overdue", "by": "system"}
+    return ledger_of(kafka, {appeal_id}).get(appeal_id, [])
+
+
+def test_deadline_watcher_appends_overdue_once_and_escalates_by_policy(kafka, worker):
+    """The session worker runs the watcher every second with escalation after 5 working days. An appeal moved in
+    from 2021 (due 26 March) becomes live when its body acts through tyndau today: from then on the watcher
+    judges it by today's date, reports it overdue as of the start of 27 March, and escalates it."""
+    appeal_id = f"late-{uuid.uuid4().hex[:8]}"
+    assert worker.post("/v1/commands", filing(appeal_id))[0] == 201
+    clerk = worker.token("body", name="astana-clerk", bodies=("astana-akimat",))
+    status, body = worker.post("/v1/commands?wait=10", {
+        "type": "route", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id,
+        "at": datetime.now(timezone.utc).isoformat(), "to_body": "astana-akimat-roads", "reason": "competence"}, token=clerk)
+    assert status == 201, body
+    events = events_when(kafka, appeal_id, 4)
+    assert [e["event_type"] for e in events] == ["filed", "routed", "overdue", "escalated"]
+    overdue, escalated = events[2], events[3]
+    assert overdue["payload"]["due_on"].isoformat() == "2021-03-26" and overdue["actor"]["role"] == "system"
+    assert overdue["occurred_at"] == datetime(2021, 3, 27, tzinfo=ASTANA_2021)
+    assert (escalated["payload"]["reason"], escalated["payload"]["by"]) == ("overdue", "system")
     assert chain_problems(events) == []
+
+
+def test_an_imported_appeal_is_judged_at_its_own_time_and_never_escalated(kafka, worker):
+    """Imported only: the watcher reports it overdue once its own history has passed the due date, and does not
+    escalate it, so an import under way is never raced."""
+    quiet, past_due = (f"import-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    for appeal_id in (quiet, past_due):
+        assert worker.post("/v1/commands", filing(appeal_id))[0] == 201
+    status, _ = worker.post("/v1/commands?wait=10", {
+        "type": "route", "command_id": f"{past_due}-2", "appeal_id": past_due, "at": "2021-04-01T10:00:00+06:00",
+        "to_body": "astana-akimat-roads", "reason": "competence"})
+    assert status == 201
+    assert [e["event_type"] for e in events_when(kafka, past_due, 3)] == ["filed", "routed", "overdue"]
+    assert [e["event_type"] for e in ledger_of(kafka, {quiet})[quiet]] == ["filed"]

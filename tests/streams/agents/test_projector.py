@@ -17,7 +17,7 @@ from streams.agents import projector
 from streams.agents.judge import judge
 from tests.support.messages import FILING, RING, signed_message
 
-NOW = datetime(2031, 2, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2003, 2, 1, 12, tzinfo=timezone.utc)
 
 
 def ledger_events(appeal_id: str) -> list[bytes]:
@@ -26,7 +26,7 @@ def ledger_events(appeal_id: str) -> list[bytes]:
     out = []
     for command in (dict(FILING, appeal_id=appeal_id, command_id=f"{appeal_id}-1"),
                     {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id,
-                     "at": "2031-01-20T10:00:00+05:00", "outcome": "resolved"}):
+                     "at": "2003-01-20T10:00:00+05:00", "outcome": "resolved"}):
         verdict = judge(signed_message(appeal_id.encode(), json.dumps(command).encode()), NOW, states.get, RING)
         assert verdict.event is not None, verdict
         states[appeal_id] = verdict.state

@@ -14,15 +14,15 @@ from streams.avro import codec
 from tests.support.kafka_reading import read_all
 
 pytestmark = pytest.mark.integration
-PERIOD = ("2037-01-01", "2037-12-31")   # the audit appeals' days of receipt
+PERIOD = ("2009-01-01", "2009-12-31")   # the audit appeals' days of receipt
 
 
 def test_verify_passes_and_rebuild_reproduces_every_query(worker, audit_appeals):
     checked = worker.tool("verify", "--format", "json")
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
     assert json.loads(checked.stdout)["ok"] is True
-    queries = [f"/v1/ranking?by={by}&from={PERIOD[0]}&to={PERIOD[1]}&today=2038-06-01" for by in ("region", "body", "category")]
-    queries.append(f"/v1/kpis?from={PERIOD[0]}&to={PERIOD[1]}&today=2038-06-01")
+    queries = [f"/v1/ranking?by={by}&from={PERIOD[0]}&to={PERIOD[1]}&today=2010-06-01" for by in ("region", "body", "category")]
+    queries.append(f"/v1/kpis?from={PERIOD[0]}&to={PERIOD[1]}&today=2010-06-01")
     before = [worker.get(q) for q in queries]
     rebuilt = worker.tool("rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr

@@ -14,7 +14,7 @@ from tests.support.appeals import PATHS, build
 
 def all_events():
     _, events = build(PATHS["answered_rated"])
-    _, more = build(["file", "route", "extend", "escalate", "withdraw", "reopen", "overdue"])
+    _, more = build(["file", "route", "extend", "notify", "escalate", "withdraw", "reopen", "overdue"])
     return events + more
 
 
@@ -72,6 +72,65 @@ def test_garbage_and_unknown_writers_are_refused_by_name():
         codec.decode(b"\xc3\x01" + b"\x00" * 8 + b"\x02")
 
 
+# What schema v2 added, per record: an event without them is one v1 could write.
+V2_FIELDS = {"event": ("citizen_ref", "sealed"), "filed": ("applicant",), "citizen": ("bin",),
+             "routed": ("forwarded_on", "forward_by", "due_on", "notice_due_on", "stage"),
+             "extended": ("notice_due_on", "stage"), "answered": ("stage",), "escalated": ("received_on", "due_on"),
+             "rated": ("stage",), "overdue": ("stage",)}
+
+
+def as_v1(event: dict) -> dict:
+    """The event as a v1.2 writer would have written it, rehashed: v2's fields dropped."""
+    from streams.domain.chain import seal
+
+    old = {k: v for k, v in event.items() if k not in V2_FIELDS["event"]}
+    payload = {k: v for k, v in event["payload"].items() if k not in V2_FIELDS.get(event["event_type"], ())}
+    if event["event_type"] == "filed":
+        payload["citizen"] = {k: v for k, v in payload["citizen"].items() if k not in V2_FIELDS["citizen"]}
+    old["payload"] = payload
+    return seal(old)
+
+
+def write_with(version: str, event: dict) -> bytes:
+    import fastavro
+
+    schema = codec.load(codec.EVENT, codec.settings.SCHEMAS_DIR / "released" / version)
+    out = io.BytesIO()
+    out.write(codec.MAGIC + schema.fingerprint)
+    fastavro.schemaless_writer(out, schema.parsed, dict(event, payload=(codec.PAYLOAD_RECORDS[event["event_type"]],
+                                                                         event["payload"])))
+    return out.getvalue()
+
+
+def test_v2_reads_every_v1_event_and_each_still_verifies_as_written():
+    """README, moving to v2: the v2 reader reads all v1 data (the gate checks the schemas; this, real bytes): each
+    v1 event type written with v1.2 decodes, its hash verifies as written, and v2's new fields take their defaults."""
+    from streams.domain.chain import event_hash
+
+    v1_types = [e for e in all_events() if e["event_type"] != "notified"]
+    for event in v1_types:
+        old = as_v1(event)
+        message = write_with("v1.2", old)
+        as_written = codec.decode_as_written(message)
+        assert event_hash(as_written) == old["hash"], event["event_type"]
+        resolved = codec.decode(message)
+        assert resolved["sealed"] is None and resolved["citizen_ref"] is None
+        assert resolved["payload"].get("stage", "body") == "body"
+        if event["event_type"] == "filed":
+            assert resolved["payload"]["applicant"] == "individual"
+            assert resolved["payload"]["citizen"]["iin"] == event["payload"]["citizen"]["iin"]
+
+
+def test_a_v1_reader_cannot_read_v2_events_which_is_why_v2_is_a_major_version():
+    import fastavro
+
+    [notified] = [e for e in all_events() if e["event_type"] == "notified"]
+    message = codec.encode_event(notified)
+    v12 = codec.load(codec.EVENT, codec.settings.SCHEMAS_DIR / "released" / "v1.2")
+    with pytest.raises(Exception):
+        fastavro.schemaless_reader(io.BytesIO(message[10:]), codec.load(codec.EVENT).parsed, v12.parsed)
+
+
 def test_an_event_written_with_v1_1_keeps_its_hash_when_read_as_written_after_v1_2():
     """v1.2 added fields with defaults (Actor.bodies, Actor.regions, AppealEvent.imported_by): an event
     written before them verifies as written, and reads resolved with the defaults filled in."""
@@ -80,7 +139,8 @@ def test_an_event_written_with_v1_1_keeps_its_hash_when_read_as_written_after_v1
     from streams.domain.chain import GENESIS_HASH, event_hash, seal
 
     [event] = build(["file"])[1][:1]
-    old = {k: v for k, v in event.items() if k != "imported_by"}
+    old = as_v1(event)
+    del old["imported_by"]
     old["actor"] = {"role": old["actor"]["role"], "id": old["actor"]["id"]}
     old["prev_hash"] = GENESIS_HASH
     seal(old)                                            # hashed over the fields v1.1 had

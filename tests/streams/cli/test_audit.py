@@ -25,17 +25,17 @@ def answer_due(received: date) -> str:
     return day.isoformat()
 
 
-DUE = answer_due(date(2045, 3, 1))   # 8 March and Nauryz fall in between
+DUE = answer_due(date(2017, 3, 1))   # 8 March and Nauryz fall in between
 
 
 @pytest.fixture(scope="module")
 def appeal(worker) -> str:
     """An appeal of this module's own, filed and answered, with both events in the projection's index."""
     appeal_id = f"audit-cli-{uuid.uuid4().hex[:10]}"
-    commands = [{"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2045-03-01T09:15:00+05:00",
+    commands = [{"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2017-03-01T09:15:00+05:00",
                  "region": "75", "body": "almaty-akimat", "category": "roads", "channel": "eotinish",
                  "citizen": {"iin": "900101301233", "name": "Aida"}, "text": "pothole"},
-                {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id, "at": "2045-03-04T11:00:00+05:00",
+                {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id, "at": "2017-03-04T11:00:00+05:00",
                  "outcome": "resolved", "text": "done"}]
     for command in commands:
         status, outcome = worker.post("/v1/commands?wait=10", command)
@@ -58,8 +58,8 @@ def test_history_table_names_every_event_and_says_the_chain_is_ok(worker, appeal
     assert lines[0] == f"appeal {appeal}: 2 events, chain OK"
     assert lines[1].split()[:2] == ["1", "filed"] and lines[2].split()[:2] == ["2", "answered"]
     assert "citizen:applicant" in lines[1] and "body:almaty-akimat" in lines[2]
-    assert lines[1].split()[2] == "2045-03-01T04:15:00"      # the time of the act, in UTC
-    assert lines[-1] == f"state now: status answered, body almaty-akimat, due {DUE}, answered 2045-03-04T06:00:00Z, rating —"
+    assert lines[1].split()[2] == "2017-03-01T04:15:00"      # the time of the act, in UTC
+    assert lines[-1] == f"state now: status answered, body almaty-akimat, due {DUE}, answered 2017-03-04T06:00:00Z, rating —"
     assert "Aida" not in done.stdout and "900101301233" not in done.stdout
 
 
@@ -79,11 +79,11 @@ def test_history_json_is_the_workers_document(worker, appeal):
 def test_history_personal_and_as_of(worker, appeal):
     personal = json.loads(worker.tool("history", appeal, "--format", "json", "--personal", "--purpose", "court case 2-100/2026").stdout)
     assert personal["events"][0]["payload"]["citizen"]["name"] == "Aida"
-    earlier = worker.tool("history", appeal, "--as-of", "2045-03-02T12:00:00+05:00")
+    earlier = worker.tool("history", appeal, "--as-of", "2017-03-02T12:00:00+05:00")
     assert earlier.returncode == 0, earlier.stderr
-    assert "state as of 2045-03-02T07:00:00Z: status open" in earlier.stdout
-    before = worker.tool("history", appeal, "--as-of", "2045-02-01T12:00:00+05:00")
-    assert before.stdout.splitlines()[-1] == "state as of 2045-02-01T07:00:00Z: not yet filed"
+    assert "state as of 2017-03-02T07:00:00Z: status open" in earlier.stdout
+    before = worker.tool("history", appeal, "--as-of", "2017-02-01T12:00:00+05:00")
+    assert before.stdout.splitlines()[-1] == "state as of 2017-02-01T07:00:00Z: not yet filed"
 
 
 def test_history_of_an_unknown_appeal_exits_with_the_workers_404(worker):
@@ -113,7 +113,7 @@ def test_dossier_json_holds_the_citizen_for_the_court(worker, appeal):
     dossier = json.loads(done.stdout)
     assert dossier["appeal_id"] == appeal and dossier["lang"] == "ru" and dossier["chain_ok"] is True
     assert dossier["citizen"]["iin"] == "900101301233" and dossier["citizen"]["name"] == "Aida"
-    assert (dossier["received_on"], dossier["due_on"]) == ("2045-03-01", DUE)
+    assert (dossier["received_on"], dossier["due_on"]) == ("2017-03-01", DUE)
     assert [e["type"] for e in dossier["events"]] == ["filed", "answered"]
 
 

@@ -86,3 +86,23 @@ def test_an_unknown_command_exits_2_with_the_usage():
     assert "invalid choice: 'frobnicate'" in done.stderr
     for name in COMMANDS:
         assert f"'{name}'" in done.stderr
+
+
+def test_every_command_counts_working_days_with_the_deployments_calendar_file(tmp_path):
+    """TYNDAU_CALENDAR_FILE (a year's transfer decree) is installed before any command runs; a file that breaks a
+    rule stops the command with the key to fix, before it connects to anything."""
+    import os
+
+    broken = tmp_path / "decree.json"
+    broken.write_text('{"decree": "No. 1", "years": {"2026": {"working_days": ["2025-01-01"]}}}')
+    env = dict(os.environ, TYNDAU_CALENDAR_FILE=str(broken))
+    done = subprocess.run([sys.executable, "-m", "streams.cli", "ranking", "--api", "http://127.0.0.1:9"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "years.2026.working_days[0]" in done.stderr and "Traceback" not in done.stderr
+    saturday = tmp_path / "saturday.json"
+    saturday.write_text('{"decree": "No. 2", "years": {"2026": {"working_days": ["2026-01-03"]}}}')
+    probe = ("from streams.cli.common import use_calendar_file; from streams.domain.calendar import is_working_day; "
+             "from datetime import date; use_calendar_file(); print(is_working_day(date(2026, 1, 3)))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=dict(os.environ, TYNDAU_CALENDAR_FILE=str(saturday)),
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "True", done.stderr

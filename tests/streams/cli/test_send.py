@@ -16,7 +16,7 @@ from streams.settings import ROOT
 
 
 def filing(appeal_id: str, command_id: str, **changes) -> dict:
-    return {"type": "file", "command_id": command_id, "appeal_id": appeal_id, "at": "2045-03-01T09:15:00+05:00", "region": "75",
+    return {"type": "file", "command_id": command_id, "appeal_id": appeal_id, "at": "2017-03-01T09:15:00+05:00", "region": "75",
             "body": "almaty-akimat", "category": "roads", "channel": "eotinish",
             "citizen": {"iin": "900101301233", "name": "Aida"}, "text": "pothole", **changes}
 
@@ -26,13 +26,13 @@ def commands_file(path, tag: str) -> dict[int, str]:
     The expected reason of each line that is not accepted, by line number."""
     a, b = f"send-{tag}-a", f"send-{tag}-b"
     lines = [json.dumps(filing(a, f"{a}-1")),
-             json.dumps({"type": "answer", "command_id": f"{a}-2", "appeal_id": a, "at": "2045-03-03T10:00:00+05:00",
+             json.dumps({"type": "answer", "command_id": f"{a}-2", "appeal_id": a, "at": "2017-03-03T10:00:00+05:00",
                          "outcome": "resolved", "text": "done"}),
              '{"type": "file", "command_id": ',
              json.dumps(filing(a, f"{a}-1")),
              json.dumps(filing(b, f"{b}-1", region="71", body="astana-akimat")),
              json.dumps({"type": "answer", "command_id": f"{tag}-x-1", "appeal_id": f"send-{tag}-never",
-                         "at": "2045-03-03T10:00:00+05:00", "outcome": "resolved", "text": "done"})]
+                         "at": "2017-03-03T10:00:00+05:00", "outcome": "resolved", "text": "done"})]
     path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")   # a blank line at the end is not a command
     return {3: "malformed", 4: "duplicate_command", 6: "unknown_appeal"}
 
@@ -41,7 +41,7 @@ def commands_file(path, tag: str) -> dict[int, str]:
 def test_publish_reports_accepted_rejected_and_duplicates_and_writes_the_rejections(worker, tmp_path):
     path, out = tmp_path / "commands.jsonl", tmp_path / "rejected.jsonl"
     expected = commands_file(path, uuid.uuid4().hex[:10])
-    done = worker.cli("publish", str(path), "--format", "json", "--rejections", str(out), "--wait", "60")
+    done = worker.cli("publish", str(path), "--import", "--format", "json", "--rejections", str(out), "--wait", "60")
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report == {"sent": 6, "accepted": 3, "rejected": 2, "duplicates": 1, "unanswered": 0,
@@ -61,7 +61,7 @@ def test_publish_text_report_names_each_rejected_line(worker, tmp_path):
     path = tmp_path / "commands.jsonl"
     tag = uuid.uuid4().hex[:10]
     commands_file(path, tag)
-    done = worker.cli("publish", str(path))
+    done = worker.cli("publish", str(path), "--import")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "sent 6: accepted 3, rejected 2, duplicates 1"
@@ -75,8 +75,8 @@ def test_publish_text_report_names_each_rejected_line(worker, tmp_path):
 def test_publishing_the_same_file_again_gives_duplicates_only_for_the_accepted(worker, tmp_path):
     path = tmp_path / "commands.jsonl"
     commands_file(path, uuid.uuid4().hex[:10])
-    assert worker.cli("publish", str(path), "--format", "json").returncode == 0
-    again = worker.cli("publish", str(path), "--format", "json")
+    assert worker.cli("publish", str(path), "--import", "--format", "json").returncode == 0
+    again = worker.cli("publish", str(path), "--import", "--format", "json")
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
     # The three commands appended before and the duplicate line are duplicates now; the two refused lines are refused again.
@@ -87,7 +87,7 @@ def test_publishing_the_same_file_again_gives_duplicates_only_for_the_accepted(w
 @pytest.mark.integration
 def test_publish_of_a_missing_file_exits_with_a_message(worker, tmp_path):
     missing = tmp_path / "nowhere.jsonl"
-    done = worker.cli("publish", str(missing), "--format", "json")
+    done = worker.cli("publish", str(missing), "--import", "--format", "json")
     assert done.returncode != 0
     assert f"{missing}: no such file" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
@@ -103,7 +103,7 @@ def simulate(*args: str) -> subprocess.CompletedProcess:
 
 def test_simulate_out_writes_the_commands_of_the_appeals(tmp_path):
     out = tmp_path / "sim.jsonl"
-    done = simulate("--appeals", "5", "--seed", "7", "--start", "2046-02-02", "--days", "10", "--out", str(out))
+    done = simulate("--appeals", "5", "--seed", "7", "--start", "2018-02-02", "--days", "10", "--out", str(out))
     assert done.returncode == 0, done.stderr
     commands = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert f"wrote {len(commands)} commands for 5 appeals to {out}" in done.stderr
@@ -113,7 +113,7 @@ def test_simulate_out_writes_the_commands_of_the_appeals(tmp_path):
     assert len({c["command_id"] for c in commands}) == len(commands)
     assert {c["appeal_id"] for c in commands} == {c["appeal_id"] for c in filings}
     for c in filings:
-        assert date(2046, 2, 2) <= datetime.fromisoformat(c["at"]).date() < date(2046, 2, 2) + timedelta(days=10)
+        assert date(2018, 2, 2) <= datetime.fromisoformat(c["at"]).date() < date(2018, 2, 2) + timedelta(days=10)
         assert set(c["citizen"]) >= {"iin", "name"}
     # In business-time order, each appeal's filing first.
     times = [datetime.fromisoformat(c["at"]) for c in commands]
@@ -126,7 +126,7 @@ def test_simulate_out_writes_the_commands_of_the_appeals(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--start", "notadate"], "--start 'notadate' is not a date YYYY-MM-DD"),
-    (["--start", "2046-02-30"], "--start '2046-02-30' is not a date YYYY-MM-DD"),
+    (["--start", "2018-02-30"], "--start '2018-02-30' is not a date YYYY-MM-DD"),
     (["--appeals", "0"], "--appeals and --days must be at least 1"),
     (["--days", "0"], "--appeals and --days must be at least 1"),
 ])

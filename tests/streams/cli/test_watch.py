@@ -18,7 +18,7 @@ from streams.settings import ROOT
 from tests.support.workload import VALID_IINS
 
 KZ = holidays.country_holidays("KZ")
-PERIOD = ["--from", "2045-01-01", "--to", "2045-12-31", "--today", "2046-01-01"]
+PERIOD = ["--from", "2017-01-01", "--to", "2017-12-31", "--today", "2018-01-01"]
 HEADERS = ["key", "filed", "answered", "resp %", "on time %", "rated", "dissat %", "escal", "escal %", "overdue", "median wd"]
 
 
@@ -41,7 +41,7 @@ def day(at: str) -> date:
 
 @pytest.fixture(scope="module")
 def bodies(worker) -> dict[str, dict]:
-    """Appeals of two bodies of this module's own (regions 75 and 71), filed in and around 2045, some answered;
+    """Appeals of two bodies of this module's own (regions 75 and 71), filed in and around 2017, some answered;
     the ranking row each body must get, worked out here without the domain code; once the projection shows them."""
     tag = uuid.uuid4().hex[:8]
     a, b = f"rank-{tag}-almaty", f"rank-{tag}-astana"
@@ -56,38 +56,46 @@ def bodies(worker) -> dict[str, dict]:
         send("file", appeal_id, at, region=region, body=body, category="roads", channel="eotinish",
              citizen={"iin": "900101301233", "name": "Aida"}, text="pothole")
 
-    # Received on the last day of 2044 and the first day of 2046 (local time): outside the period.
-    file(f"{a}-before", "2044-12-31T23:30:00+05:00", "75", a)
-    file(f"{a}-after", "2046-01-01T00:10:00+05:00", "75", a)
-    # Body a: three appeals in 2045, two answered (one on time, one late), one answer rated dissatisfied.
-    file(f"{a}-1", "2045-01-01T00:30:00+05:00", "75", a)
-    file(f"{a}-2", "2045-03-01T09:15:00+05:00", "75", a)
-    send("answer", f"{a}-2", "2045-03-06T10:00:00+05:00", outcome="resolved", text="done")
-    send("rate", f"{a}-2", "2045-03-07T10:00:00+05:00", satisfied=False, score=2)
-    file(f"{a}-3", "2045-06-10T10:00:00+05:00", "75", a)
-    send("answer", f"{a}-3", "2045-08-01T10:00:00+05:00", outcome="refused", text="no")
-    # Body b: two appeals in 2045, none answered, one escalated.
-    file(f"{b}-1", "2045-04-02T12:00:00+05:00", "71", b)
-    send("escalate", f"{b}-1", "2045-05-02T12:00:00+05:00", reason="citizen_request", by="citizen")
-    file(f"{b}-2", "2045-12-31T23:50:00+05:00", "71", b)
+    # Received on the last day of 2016 and the first day of 2018 (local time: Almaty and Astana were on UTC+6
+    # then, DOMAIN.md): outside the period.
+    file(f"{a}-before", "2016-12-31T23:30:00+06:00", "75", a)
+    file(f"{a}-after", "2018-01-01T00:10:00+06:00", "75", a)
+    # Body a: three appeals in 2017, two answered (one on time, one late), one answer rated dissatisfied.
+    file(f"{a}-1", "2017-01-01T00:30:00+06:00", "75", a)
+    file(f"{a}-2", "2017-03-01T09:15:00+05:00", "75", a)
+    send("answer", f"{a}-2", "2017-03-06T10:00:00+05:00", outcome="resolved", text="done")
+    send("rate", f"{a}-2", "2017-03-07T10:00:00+05:00", satisfied=False, score=2)
+    file(f"{a}-3", "2017-06-10T10:00:00+05:00", "75", a)
+    send("answer", f"{a}-3", "2017-08-01T10:00:00+05:00", outcome="refused", text="no")
+    # Body b: two appeals in 2017, none answered, one escalated (after its due date: the centre's now).
+    file(f"{b}-1", "2017-04-02T12:00:00+05:00", "71", b)
+    send("escalate", f"{b}-1", "2017-05-02T12:00:00+05:00", reason="citizen_request", by="citizen")
+    file(f"{b}-2", "2017-12-31T23:50:00+06:00", "71", b)
 
-    assert due(date(2045, 3, 1)) >= date(2045, 3, 6) and due(date(2045, 6, 10)) < date(2045, 8, 1)   # on time, late
-    today = date(2046, 1, 1)
-    # Overdue on --today: unanswered with the due day before it (b-2's term runs into 2046).
-    overdue_a = sum(due(d) < today for d in (date(2045, 1, 1),))
-    overdue_b = sum(due(d) < today for d in (date(2045, 4, 2), date(2045, 12, 31)))
-    assert (overdue_a, overdue_b) == (1, 1)
-    days = [working_days(day("2045-03-01T09:15:00+05:00"), day("2045-03-06T10:00:00+05:00")),
-            working_days(date(2045, 6, 10), date(2045, 8, 1))]
+    assert due(date(2017, 3, 1)) >= date(2017, 3, 6) and due(date(2017, 6, 10)) < date(2017, 8, 1)   # on time, late
+    today = date(2018, 1, 1)
+    # Overdue on --today: still with the body, unanswered, the due day before it. b-1 was escalated: the centre
+    # holds it, with a term of its own, so it is not the body's overdue (README: figures); b-2's term runs into 2018.
+    overdue_a = sum(due(d) < today for d in (date(2017, 1, 1),))
+    overdue_b = sum(due(d) < today for d in (date(2017, 12, 31),))
+    assert (overdue_a, overdue_b) == (1, 0)
+    # Due by --today (withdrawn excluded): all of a's; b-1 only.
+    due_a = sum(due(d) <= today for d in (date(2017, 1, 1), date(2017, 3, 1), date(2017, 6, 10)))
+    due_b = sum(due(d) <= today for d in (date(2017, 4, 2), date(2017, 12, 31)))
+    assert (due_a, due_b) == (3, 1)
+    days = [working_days(day("2017-03-01T09:15:00+05:00"), day("2017-03-06T10:00:00+05:00")),
+            working_days(date(2017, 6, 10), date(2017, 8, 1))]
     expected = {
         a: {"key": a, "filed": 3, "answered": 2, "response_rate": 2 / 3, "on_time_rate": 0.5, "rated": 1,
             "dissatisfied_share": 1.0, "escalated": 0, "escalation_share": 0.0, "overdue": overdue_a,
-            "median_response_working_days": statistics.median(days)},
+            "median_response_working_days": statistics.median(days), "response_rate_due": 2 / due_a,
+            "escalated_by_citizen": 0, "escalated_by_system": 0, "late_notices": 0, "reopened": 0},
         b: {"key": b, "filed": 2, "answered": 0, "response_rate": 0.0, "on_time_rate": None, "rated": 0,
             "dissatisfied_share": None, "escalated": 1, "escalation_share": 0.5, "overdue": overdue_b,
-            "median_response_working_days": None},
+            "median_response_working_days": None, "response_rate_due": 0 / due_b,
+            "escalated_by_citizen": 1, "escalated_by_system": 0, "late_notices": 0, "reopened": 0},
     }
-    query = "/v1/ranking?by=body&from=2045-01-01&to=2045-12-31&today=2046-01-01"
+    query = "/v1/ranking?by=body&from=2017-01-01&to=2017-12-31&today=2018-01-01"
     deadline = time.monotonic() + 60
     while True:
         rows = {r["key"]: r for r in worker.get(query) if r["key"] in expected}
@@ -124,10 +132,10 @@ def test_ranking_period_bounds_are_days_of_receipt(worker, bodies):
         assert done.returncode == 0, done.stderr
         return [r["filed"] for r in json.loads(done.stdout) if r["key"] == a]
 
-    assert filed("2044-12-31", "2046-01-01") == [5]
-    assert filed("2045-01-01", "2045-01-01") == [1]
-    assert filed("2044-12-31", "2044-12-31") == filed("2046-01-01", "2046-01-01") == [1]
-    assert filed("2044-01-01", "2044-12-30") == []
+    assert filed("2016-12-31", "2018-01-01") == [5]
+    assert filed("2017-01-01", "2017-01-01") == [1]
+    assert filed("2016-12-31", "2016-12-31") == filed("2018-01-01", "2018-01-01") == [1]
+    assert filed("2016-01-01", "2016-12-30") == []
 
 
 @pytest.mark.integration
@@ -139,19 +147,19 @@ def test_ranking_table_prints_the_header_row_and_each_body(worker, bodies):
     cells = {line.split()[0]: line.split()[1:] for line in lines[1:]}
     a, b = bodies
     median = f"{bodies[a]['median_response_working_days']:.1f}"
-    assert cells[a] == ["3", "2", "66.7", "50.0", "1", "100.0", "0", "0.0", "1", median]
-    assert cells[b] == ["2", "0", "0.0", "—", "0", "—", "1", "50.0", "1", "—"]
+    assert cells[a] == ["3", "2", "66.7", "50.0", "1", "100.0", "0", "0.0", str(bodies[a]["overdue"]), median]
+    assert cells[b] == ["2", "0", "0.0", "—", "0", "—", "1", "50.0", str(bodies[b]["overdue"]), "—"]
     assert len({len(line) for line in lines}) == 1     # aligned columns
 
 
 @pytest.mark.integration
 def test_ranking_with_a_bad_date_gets_the_workers_400(worker):
-    done = worker.tool("ranking", "--from", "2045-13-01")
+    done = worker.tool("ranking", "--from", "2017-13-01")
     assert done.returncode != 0 and done.stdout == ""
     assert "tyndau ranking: the worker answered 400: from must be a date YYYY-MM-DD" in done.stderr
 
 
-@pytest.mark.parametrize("option, value", [("--from", "2045-13-01"), ("--from", "1969-12-31"), ("--to", "tomorrow"),
+@pytest.mark.parametrize("option, value", [("--from", "2017-13-01"), ("--from", "1969-12-31"), ("--to", "tomorrow"),
                                            ("--today", "2150-01-01")])
 def test_ranking_direct_refuses_a_bad_date_before_opening_clickhouse(tmp_path, option, value):
     folder = tmp_path / "chdb"
@@ -173,7 +181,7 @@ def test_tail_prints_live_events_of_one_region(worker, kafka):
     appeal_id = f"tail-{uuid.uuid4().hex[:8]}"
     for region, suffix in (("75", "x"), ("47", "")):
         status, _ = worker.post("/v1/commands", {"type": "file", "command_id": f"{appeal_id}{suffix}-1", "appeal_id": appeal_id + suffix,
-                                                 "at": "2038-05-05T10:00:00+05:00", "region": region, "body": "aktau-akimat",
+                                                 "at": "2010-05-05T10:00:00+05:00", "region": region, "body": "aktau-akimat",
                                                  "category": "roads", "channel": "109", "citizen": {"iin": VALID_IINS[0], "name": "A"}})
         assert status == 201
     out, _ = tail.communicate(timeout=60)

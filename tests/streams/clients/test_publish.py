@@ -20,7 +20,7 @@ def test_lines_over_the_bound_are_measured_not_read_whole(tmp_path):
 
 def test_a_hostile_file_is_published_and_each_line_answered(worker, tmp_path):
     appeal_id = f"pubfile-{uuid.uuid4().hex[:8]}"
-    filing = {"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2031-03-01T09:15:00+05:00",
+    filing = {"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2003-03-01T09:15:00+05:00",
               "region": "75", "body": "almaty-akimat", "category": "roads", "channel": "eotinish",
               "citizen": {"iin": "900101301233", "name": "Aida"}}
     path = tmp_path / "hostile.jsonl"
@@ -31,7 +31,7 @@ def test_a_hostile_file_is_published_and_each_line_answered(worker, tmp_path):
         json.dumps(dict(filing, command_id=f"{appeal_id}-2", text="x" * 70_000)).encode(),
         b"z" * 2_000_000,                                               # more than Kafka takes
     ]) + b"\n")
-    done = worker.cli("publish", str(path), "--format", "json", "--wait", "30")
+    done = worker.cli("publish", str(path), "--import", "--format", "json", "--wait", "30")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["sent"] == 3 and report["accepted"] == 1 and report["unanswered"] == 0

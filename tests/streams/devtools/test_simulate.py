@@ -30,7 +30,7 @@ def test_same_seed_same_file_other_seed_other_file(tmp_path):
     assert other != (tmp_path / "a.jsonl").read_text().splitlines()[: len(other)]
     lines = (tmp_path / "a.jsonl").read_text().splitlines()
     kinds = {json.loads(line)["type"] for line in lines}
-    assert kinds == {"file", "route", "extend", "answer", "escalate", "rate", "withdraw", "reopen", "overdue"}
+    assert kinds == {"file", "route", "extend", "answer", "escalate", "rate", "withdraw", "reopen", "overdue", "notify"}
     assert sum(json.loads(line)["type"] == "file" for line in lines) == 100_000
 
 
@@ -39,12 +39,12 @@ def test_ranking_of_a_simulation_shows_the_configured_propensities(worker, tmp_p
     overrides = tmp_path / "propensities.json"
     overrides.write_text(json.dumps({"71": {"response": 1.0, "withdrawal": 0.0, "on_time": 1.0, "dissatisfied": 0.0},
                                      "79": {"response": 0.5, "withdrawal": 0.0, "dissatisfied": 0.9, "rating": 1.0}}))
-    done = simulate("--appeals", "1500", "--seed", "5", "--start", "2039-01-03", "--days", "30",
+    done = simulate("--appeals", "1500", "--seed", "5", "--start", "2011-01-03", "--days", "30",
                     "--propensities", str(overrides), env=worker.env)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["rejected"] == 0 and report["unanswered"] == 0 and report["accepted"] == report["sent"]
-    query = ["ranking", "--by", "region", "--from", "2039-01-01", "--to", "2039-02-28", "--format", "json", "--api", worker.url("")]
+    query = ["ranking", "--by", "region", "--from", "2011-01-01", "--to", "2011-02-28", "--format", "json", "--api", worker.url("")]
     deadline = time.monotonic() + 60
     reader = dict(worker.env, TYNDAU_TOKEN=worker.token("monitor"))
     while True:

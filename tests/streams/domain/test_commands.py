@@ -24,7 +24,7 @@ FILE = dict(BASE, type="file", region="75", body="b", category="roads", channel=
     (dict(BASE, type="escalate", reason="overdue", by="president"), "invalid_field", "citizen, system, monitor"),
     (dict(FILE, region="99"), "unknown_region", "KATO"),
     (dict(FILE, citizen={"iin": "900101301234", "name": "A"}), "invalid_iin", "control digit"),
-    (dict(FILE, citizen={"name": "A"}), "missing_field", "citizen.iin"),
+    (dict(FILE, citizen={"name": "A"}), "missing_field", "iin .a person. or bin"),
     (dict(FILE, actor={"role": "king", "id": "x"}), "invalid_field", "actor"),
 ])
 def test_bad_commands_are_named(obj, reason, words):

@@ -17,8 +17,8 @@ from tests.support.appeals import FIELDS, FILED_AT, PATHS, build, command
 # The list, written out: the cells the table must allow; every other cell is refused.
 ALLOWED = {
     ("gateway", "file"), ("gateway", "withdraw"), ("gateway", "rate"), ("gateway", "escalate"),
-    ("body", "route"), ("body", "extend"), ("body", "answer"), ("body", "reopen"),
-    ("centre", "route"), ("centre", "answer"),
+    ("body", "route"), ("body", "extend"), ("body", "answer"), ("body", "reopen"), ("body", "notify"),
+    ("centre", "route"), ("centre", "answer"), ("centre", "extend"), ("centre", "notify"),
     ("system", "overdue"), ("system", "escalate"),
 } | {("importer", kind) for kind in COMMAND_FIELDS}
 
@@ -35,7 +35,7 @@ PRINCIPALS = {
 }
 # The state each command is tried on: one where the state machine would accept it.
 STATE_FOR = {"file": "none", "route": "open", "extend": "open", "answer": "open", "escalate": "answered",
-             "rate": "answered", "withdraw": "open", "reopen": "answered", "overdue": "open"}
+             "rate": "answered", "withdraw": "open", "reopen": "answered", "overdue": "open", "notify": "open"}
 
 
 def parsed(kind: str, **changes):
@@ -56,7 +56,7 @@ def test_the_table_names_every_role_and_only_known_commands():
 def test_each_role_and_command_is_allowed_or_refused(role, kind):
     principal = PRINCIPALS[role]
     state, _ = build(PATHS[STATE_FOR[kind]])
-    if role == "centre" and kind in ("route", "answer"):
+    if role == "centre" and kind in ("route", "answer", "extend", "notify"):
         state, _ = build(PATHS["escalated"])
     if role == "importer" and state is not None:
         state = replace(state, imported_by=principal.name)   # an importer acts on the appeals it moved in

@@ -21,7 +21,7 @@ from streams.domain.privacy import PERSONAL_FIELDS, citizen_ref_of, pseudonym, p
 from tests.support.appeals import FIELDS, FILED_AT, NOW, build, command
 
 KEY = "test-key"
-EVERY_TYPE = ["file", "route", "extend", "escalate", "answer", "rate", "reopen", "overdue", "withdraw"]
+EVERY_TYPE = ["file", "route", "extend", "notify", "escalate", "answer", "rate", "reopen", "overdue", "withdraw"]
 _, CHAIN = build(EVERY_TYPE)
 # A rating with a comment, which FIELDS leaves out: built by the domain code like the rest.
 _answered, _ = build(["file", "answer"])

@@ -53,9 +53,9 @@ def test_rebuild_is_accepted_once_at_a_time_and_refills_the_projections(own_work
     worker = own_worker
     appeal_id = f"rebuild-{uuid.uuid4().hex[:8]}"
     for n, command in enumerate([
-        {"type": "file", "at": "2046-03-02T09:15:00+05:00", "region": "75", "body": "almaty-akimat", "category": "roads",
+        {"type": "file", "at": "2018-03-02T09:15:00+05:00", "region": "75", "body": "almaty-akimat", "category": "roads",
          "channel": "eotinish", "citizen": {"iin": "900101301233", "name": "Aida"}, "text": "pothole"},
-        {"type": "answer", "at": "2046-03-05T10:00:00+05:00", "outcome": "resolved", "text": "fixed"}], start=1):
+        {"type": "answer", "at": "2018-03-05T10:00:00+05:00", "outcome": "resolved", "text": "fixed"}], start=1):
         status, body = worker.post("/v1/commands?wait=10", dict(command, command_id=f"{appeal_id}-{n}", appeal_id=appeal_id))
         assert status == 201, body
     assert wait_for(lambda: history_length(worker, appeal_id) == 2)

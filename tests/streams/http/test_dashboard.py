@@ -44,7 +44,7 @@ def page(browser):
 
 
 def file_command(appeal_id: str, region: str = "62", body: str = "ulytau-akimat") -> dict:
-    return {"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2036-02-02T10:00:00+05:00",
+    return {"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2008-02-02T10:00:00+05:00",
             "region": region, "body": body, "category": "playgrounds", "channel": "eotinish",
             "citizen": {"iin": "900101301233", "name": "Aida"}}
 

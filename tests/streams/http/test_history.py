@@ -30,10 +30,10 @@ def answered(worker):
     """An appeal filed and answered in 2045 (no deadline passes, so the deadline watcher adds nothing), and its events."""
     appeal_id = f"hist-{uuid.uuid4().hex[:8]}"
     commands = [
-        {"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2045-03-01T09:15:00+05:00",
+        {"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2017-03-01T09:15:00+05:00",
          "region": "75", "body": "almaty-akimat", "category": "roads", "channel": "eotinish",
          "citizen": {"iin": IIN, "name": NAME}, "text": TEXT},
-        {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id, "at": "2045-03-06T10:00:00+05:00",
+        {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id, "at": "2017-03-06T10:00:00+05:00",
          "outcome": "resolved", "text": ANSWER},
     ]
     events = []
@@ -56,15 +56,15 @@ def test_an_appeal_never_filed_is_404(worker):
     assert status == 404 and body["error"].startswith(f"no appeal {appeal_id} in the projection")
     # A filing the ledger rejects files nothing either.
     status, _ = worker.post("/v1/commands?wait=10", {
-        "type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2045-03-01T09:15:00+05:00", "region": "99",
+        "type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id, "at": "2017-03-01T09:15:00+05:00", "region": "99",
         "body": "b", "category": "roads", "channel": "eotinish", "citizen": {"iin": IIN, "name": NAME}})
     assert status == 422
     assert status_of(worker, f"/v1/appeals/{appeal_id}/history")[0] == 404
 
 
-@pytest.mark.parametrize("as_of", ["yesterday", "2045-03-03", "2045-03-03T12:00:00", "2045-03-03T12:00:00+15:00",
+@pytest.mark.parametrize("as_of", ["yesterday", "2017-03-03", "2017-03-03T12:00:00", "2017-03-03T12:00:00+15:00",
                                    "1969-12-31T23:00:00+00:00", "2150-01-01T00:00:00+00:00",
-                                   "2045-03-03T12:00:00+05:00" + "0" * 60])
+                                   "2017-03-03T12:00:00+05:00" + "0" * 60])
 def test_a_bad_as_of_is_400(worker, answered, as_of):
     appeal_id, _ = answered
     status, body = status_of(worker, f"/v1/appeals/{appeal_id}/history?as_of={quote(as_of)}")
@@ -105,10 +105,10 @@ def test_personal_data_is_left_out_unless_asked_for(worker, answered):
     assert answer["payload"]["text"] == ANSWER and document["chain_ok"] is True
 
 
-@pytest.mark.parametrize("as_of, status, sequence", [("2045-03-03T12:00:00+05:00", "open", 1),
-                                                     ("2045-03-06T05:00:00Z", "answered", 2),
-                                                     ("2045-03-06T09:59:59+05:00", "open", 1),
-                                                     ("2045-02-28T00:00:00+05:00", None, None)])
+@pytest.mark.parametrize("as_of, status, sequence", [("2017-03-03T12:00:00+05:00", "open", 1),
+                                                     ("2017-03-06T05:00:00Z", "answered", 2),
+                                                     ("2017-03-06T09:59:59+05:00", "open", 1),
+                                                     ("2017-02-28T00:00:00+05:00", None, None)])
 def test_as_of_folds_the_events_that_had_occurred_by_then(worker, answered, as_of, status, sequence):
     appeal_id, _ = answered
     document = worker.get(f"/v1/appeals/{appeal_id}/history?as_of={quote(as_of)}")

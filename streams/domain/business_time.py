@@ -1,0 +1,47 @@
+"""Business time: when an act may say it happened. `at` is never in the future, and never dated back
+before what the ledger already holds; imports carry past times, in order per appeal."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from .commands import Command, CommandError
+from .localtime import day_start
+from .state import ESCALATED, OPEN, AppealState
+
+FUTURE_TOLERANCE = timedelta(minutes=5)        # how far past the ledger's clock a command's `at` may lie
+FILING_WINDOW = timedelta(days=7)              # how far before the ledger's clock a live filing may be dated (a setting)
+
+
+def overdue_moment(state: AppealState) -> datetime:
+    """When the appeal became overdue: the start of the region's local day after its due date (in UTC, so
+    that it compares by the instant with every other time, whichever zone those were written in)."""
+    return day_start(state.region, state.due_on + timedelta(days=1)).astimezone(timezone.utc)
+
+
+def check_time(state: AppealState | None, command: Command, clock: datetime | None, live: bool,
+                filing_window: timedelta) -> None:
+    """The business-time rules: `at` is never in the future, and never dated back before what the
+    ledger already holds. Imports may carry past times, in order per appeal; live acts may not."""
+    at = command.at
+    if clock is not None and at > clock + FUTURE_TOLERANCE:
+        raise CommandError("future", f"at {at.isoformat()} is later than the ledger's clock ({clock.isoformat()}) plus "
+                                     f"{int(FUTURE_TOLERANCE.total_seconds() // 60)} minutes; send the time of the act")
+    if state is None:
+        if live and clock is not None and at < clock - filing_window:
+            raise CommandError("backdated", f"a filing may be dated at most {filing_window.days} days before the ledger's "
+                                            f"clock; at {at.isoformat()} is earlier. Move older history in with "
+                                            "`tyndau publish FILE --import`")
+        return
+    if command.type == "overdue":
+        return   # its time is the law's (the day after the due date), not the sender's: see _overdue
+    if at < state.filed_at:
+        raise CommandError("before_filing", f"at {at.isoformat()} is before the appeal was filed ({state.filed_at.isoformat()})")
+    if state.last_at is not None and at < state.last_at:
+        raise CommandError("backdated", f"at {at.isoformat()} is earlier than the appeal's latest event "
+                                        f"({state.last_at.isoformat()}); acts are appended in the order they happen")
+    if live and clock is not None and state.status in (OPEN, ESCALATED):
+        moment = overdue_moment(state)
+        if moment <= clock and at < moment:
+            raise CommandError("backdated", f"the appeal became overdue at {moment.isoformat()}; a live act cannot be "
+                                            f"dated before that moment once it has passed (at {at.isoformat()})")
