@@ -98,6 +98,14 @@ def migrate(db=None) -> list[str]:
     return applied
 
 
+REFOLD_MARK = "-- refold:"   # a migration whose new columns only a fold of the whole log can fill
+
+
+def needs_refold(applied: list[str]) -> bool:
+    """Whether one of these migrations (names as migrate returns them) leaves rows the fold must fill again."""
+    return any((MIGRATIONS / name).read_text(encoding="utf-8").startswith(REFOLD_MARK) for name in applied)
+
+
 def truncate_projections(db=None) -> None:
     db = db or client()
     for statement in statements(HERE / "maintenance" / "truncate.sql"):

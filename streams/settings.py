@@ -91,6 +91,10 @@ FILING_WINDOW_DAYS = _int("TYNDAU_FILING_WINDOW_DAYS", 7)
 if not 0 <= FILING_WINDOW_DAYS <= 3660:
     raise SystemExit(f"TYNDAU_FILING_WINDOW_DAYS={FILING_WINDOW_DAYS} must be a number of days from 0 to 3660")
 FILING_WINDOW = timedelta(days=FILING_WINDOW_DAYS)
+# How long after an appeal's latest imported act the deadline watcher leaves it to its import (hours): the
+# history's own acts say what happened meanwhile; then a still open appeal is judged from today.
+IMPORT_SETTLE_HOURS = _float("TYNDAU_IMPORT_SETTLE_HOURS", 24.0)
+IMPORT_SETTLE = timedelta(hours=IMPORT_SETTLE_HOURS)
 # How often the deadline watcher looks for appeals past their due date (seconds).
 DEADLINE_CHECK_SECONDS = _float("TYNDAU_DEADLINE_CHECK_SECONDS", 30)
 # Escalate to the centre by `system` this many working days after an unanswered deadline (0 = never).

@@ -1,3 +1,4 @@
+-- refold: the projections already written are rebuilt from the log when this is applied to them.
 -- Each stage of an appeal's handling keeps its own figures (README: the ranking's figures): the
 -- receiving body's term and first answer, and from the first escalation the centre's; notices owed
 -- to the citizen (APC Art. 65, 76) and those given late; the legal local day of the latest act.

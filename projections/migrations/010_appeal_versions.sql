@@ -1,3 +1,4 @@
+-- refold: the projections already written are rebuilt from the log when this is applied to them.
 -- Every state an appeal ever had, one row per (appeal_id, sequence): the state after that event,
 -- folded by the domain code, with `valid_on` = its `last_on`, the region's legal local day from
 -- which the state holds. The figures as of a report day D read the latest version per appeal with

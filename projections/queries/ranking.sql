@@ -26,7 +26,8 @@ SELECT
 FROM (
     -- One stage's figures under stage-neutral names; {stage} is a constant, so each if() is one branch.
     SELECT
-        region, body, category, reopened,
+        -- The body stage's figures are the body's that held it (stage_body; NULL in rows folded before 011).
+        region, if({stage:String} = 'centre', body, ifNull(stage_body, body)) AS body, category, reopened,
         if({stage:String} = 'centre', centre_answered_on, body_answered_on)          AS answer_on,
         if({stage:String} = 'centre', centre_on_time, body_on_time)                  AS answer_on_time,
         if({stage:String} = 'centre', centre_satisfied, body_satisfied)              AS answer_satisfied,
@@ -57,7 +58,7 @@ FROM (
                response_working_days, body_due_on, body_answered_on, body_on_time, body_satisfied,
                centre_received_on, centre_due_on, centre_answered_on, centre_on_time, centre_satisfied,
                centre_response_working_days, escalated_by, last_escalated_by, notices_owed,
-               body_late_notices, centre_late_notices
+               body_late_notices, centre_late_notices, stage_body
         FROM appeals FINAL
         WHERE ifNull(last_on <= {today:Date32}, false)
           AND if({stage:String} = 'centre', centre_received_on, received_on) BETWEEN {from:Date32} AND {to:Date32}
@@ -69,7 +70,7 @@ FROM (
                    response_working_days, body_due_on, body_answered_on, body_on_time, body_satisfied,
                    centre_received_on, centre_due_on, centre_answered_on, centre_on_time, centre_satisfied,
                    centre_response_working_days, escalated_by, last_escalated_by, notices_owed,
-                   body_late_notices, centre_late_notices
+                   body_late_notices, centre_late_notices, stage_body
             FROM appeal_versions
             WHERE valid_on <= {today:Date32}
               AND if({stage:String} = 'centre', centre_received_on, received_on) BETWEEN {from:Date32} AND {to:Date32}

@@ -30,7 +30,7 @@ if settings.DEADLINE_CHECK_SECONDS > 0:
         now, sent = datetime.now(timezone.utc), 0   # each appeal's day is its region's (domain/deadlines.py)
         ring = ring_file(ASSERTIONS_FILE).current()
         for state in list(appeal_id_to_state.data.values()):
-            for command in deadline_commands(state, now, settings.ESCALATE_AFTER_WORKING_DAYS):
+            for command in deadline_commands(state, now, settings.ESCALATE_AFTER_WORKING_DAYS, settings.IMPORT_SETTLE):
                 if command["command_id"] in _sent:
                     continue
                 value = json.dumps(command).encode()

@@ -163,9 +163,12 @@ def _judge(message: Any, now: datetime, state_of: StateLookup, holder: dict, rin
     # Who sent it comes first: a record without a valid assertion is `unauthenticated`, whatever it holds.
     command_id = obj.get("command_id") if isinstance(obj, dict) else None
     assertion = header(message.headers, topics.AUTH_HEADER)
+    # The ledger's clock for this command is when the broker wrote it, not when a worker got round to it: a
+    # backlog, a restart or a re-judgement after a crash judges each command at the same moment.
+    clock = written_at(message, now)
     try:
         principal = verify_assertion(ring, assertion, message.value if isinstance(message.value, bytes) else b"",
-                                     command_id if isinstance(command_id, str) else None, written_at(message, now))
+                                     command_id if isinstance(command_id, str) else None, clock)
     except AuthError as error:
         raise CommandError("unauthenticated", error.detail) from None
     if used is not None and used(assertion):
@@ -192,7 +195,7 @@ def _judge(message: Any, now: datetime, state_of: StateLookup, holder: dict, rin
     previous = state_of(command.appeal_id)
     authorize(principal, command, previous)
     actor, imported_by = actor_record(principal, command)
-    event = seal(decide(previous, command, now, actor, imported_by, clock=now, filing_window=settings.FILING_WINDOW))
+    event = seal(decide(previous, command, now, actor, imported_by, clock=clock, filing_window=settings.FILING_WINDOW))
     state = evolve(previous, event)
     return Verdict(command.appeal_id.encode(), codec.encode_event(event), event=event, state=state)
 

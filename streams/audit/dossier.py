@@ -12,7 +12,7 @@ FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/de
 TEXT = {
     "kk": {
         "title": "Азаматтың өтініші бойынша құжаттама", "appeal": "Өтініш", "citizen": "Өтініш беруші",
-        "iin": "ЖСН", "contact": "Байланыс", "received": "Түскен күні", "body": "Жауапты орган", "region": "Өңір",
+        "iin": "ЖСН", "bin": "БСН", "contact": "Байланыс", "received": "Түскен күні", "body": "Жауапты орган", "region": "Өңір",
         "category": "Санат", "channel": "Арна", "deadlines": "Мерзімдер",
         "due": "Жауап беру мерзімі (ӘРПК 76-бап, 15 жұмыс күні)", "forward": "Қайта жолдау мерзімі (ӘРПК 65-бап, 3 жұмыс күні)",
         "events": "Оқиғалар тізбегі", "seq": "№", "type": "Оқиға", "when": "Болған уақыты", "recorded": "Тіркелген уақыты",
@@ -31,7 +31,7 @@ TEXT = {
     },
     "ru": {
         "title": "Досье по обращению гражданина", "appeal": "Обращение", "citizen": "Заявитель",
-        "iin": "ИИН", "contact": "Контакт", "received": "Дата поступления", "body": "Ответственный орган", "region": "Регион",
+        "iin": "ИИН", "bin": "БИН", "contact": "Контакт", "received": "Дата поступления", "body": "Ответственный орган", "region": "Регион",
         "category": "Категория", "channel": "Канал", "deadlines": "Сроки",
         "due": "Срок ответа (АППК ст. 76, 15 рабочих дней)", "forward": "Срок перенаправления (АППК ст. 65, 3 рабочих дня)",
         "events": "Последовательность событий", "seq": "№", "type": "Событие", "when": "Время события", "recorded": "Время записи",
@@ -110,7 +110,7 @@ def render_pdf(history: dict[str, Any], lang: str, out: Path) -> None:
     pdf.cell(0, 9, f"{t['title']}: {history['appeal_id']}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     region = first.get("region", "")
-    for label, value in ((t["citizen"], citizen.get("name", "")), (t["iin"], citizen.get("iin", "")),
+    for label, value in ((t["citizen"], citizen.get("name", "")), (t["iin"], citizen.get("iin") or "—") if not citizen.get("bin") else (t["bin"], citizen["bin"]),
                          (t["contact"], citizen.get("contact") or "—"), (t["received"], data["received_on"]),
                          (t["body"], first.get("body", "")), (t["region"], f"{region} {REGIONS.get(region, {}).get(lang, '')}"),
                          (t["category"], data["category"]), (t["channel"], data["channel"])):

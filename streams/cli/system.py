@@ -63,9 +63,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     import faust
 
-    from projections.clickhouse import client, in_db_thread, migrate
+    from projections.clickhouse import client, in_db_thread, migrate, needs_refold, run_query
 
     from .. import agents, http
+    from ..agents.rebuild import request_rebuild
     from ..agents.runtime import tune_gc
     from ..app import app
     from ..kafka.admin import check_command_timestamps, check_partition_count, ensure_topics
@@ -83,8 +84,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     agents.register()   # the agents, tasks and timers (streams/agents/__init__.py)
     http.register()     # the HTTP views (streams/http/__init__.py)
     # Tables exist before the first query or batch; chDB is used from its one thread only.
-    for name in asyncio.run(in_db_thread(lambda: migrate(client()))):
+    applied = asyncio.run(in_db_thread(lambda: migrate(client())))
+    for name in applied:
         print(f"applied ClickHouse migration {name}", file=sys.stderr)
+    if needs_refold(applied) and asyncio.run(in_db_thread(lambda: run_query("latest_day", {"regions": []}, client())))[0]["appeals"]:
+        # Rows folded before the migration lack what it added (the stages' figures, the versions): refold them all.
+        request_rebuild()
+        print("the projections are rebuilt from appeals.events, as the migrations applied ask", file=sys.stderr)
     tune_gc()
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     # Faust's terminal spinner sets the root logger to DEBUG so that every record turns it; then

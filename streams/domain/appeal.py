@@ -155,7 +155,7 @@ def _routed(state: AppealState, command: Command) -> dict[str, Any]:
         "forwarded_on": day,
         "forward_by": calendar.forward_by(day),
         "due_on": calendar.answer_due(day) if state.status == ESCALATED else None,
-        "notice_due_on": max(day, state.forward_by),
+        "notice_due_on": day,   # Art. 65: the citizen is notified at the same time
         "stage": state.stage,
     }
 
@@ -258,7 +258,8 @@ def evolve(state: AppealState | None, event: dict[str, Any]) -> AppealState:
             forward_by=p["forward_by"], last_at=event["occurred_at"], command_ids=frozenset((event["command_id"],)),
             imported_by=event.get("imported_by"), term_started_on=p["received_on"], body_due_on=p["due_on"],
             last_on=local_date(event["region"], event["occurred_at"]),
-            last_act_imported=event.get("imported_by") is not None,
+            last_act_imported=event.get("imported_by") is not None, stage_body=event["body"],
+            imported_at=event["recorded_at"] if event.get("imported_by") is not None else None,
         )
     if state is None:
         raise ValueError(f"event {event['event_id']} ({kind}) of appeal {event['appeal_id']} comes before its filing")
@@ -269,6 +270,8 @@ def evolve(state: AppealState | None, event: dict[str, Any]) -> AppealState:
         common["last_on"] = local_date(state.region, last_at)
     if not _watcher_act(event):
         common["last_act_imported"] = event.get("imported_by") is not None
+    if event.get("imported_by") is not None:
+        common["imported_at"] = event["recorded_at"]
     return _changed(state, _APPLY[kind](state, event, p), **common)
 
 
@@ -296,6 +299,8 @@ def _owe(s: AppealState, kind: str, due: date | None) -> tuple[tuple[str, date, 
 
 def _apply_routed(s: AppealState, e: dict, p: dict) -> dict[str, Any]:
     changes: dict[str, Any] = {"routed": s.routed + 1, "notices_owed": _owe(s, "forwarding", p.get("notice_due_on"))}
+    if s.stage == BODY and s.body_answered_on is None:
+        changes["stage_body"] = p["to_body"]   # the competent body answers for the body stage
     if p.get("forward_by") is not None:
         changes["forward_by"] = p["forward_by"]
     if p.get("due_on") is not None:   # the centre sent it back to a body, with a new term
@@ -330,7 +335,7 @@ def _apply_escalated(s: AppealState, e: dict, p: dict) -> dict[str, Any]:
     day = p.get("received_on") or _event_day(s, e)
     due = p.get("due_on") or calendar.answer_due(day)
     changes: dict[str, Any] = {"status": ESCALATED, "escalations": s.escalations + 1, "last_escalated_by": p["by"],
-                               "due_on": due, "term_started_on": day}
+                               "due_on": due, "term_started_on": day, "forward_by": calendar.forward_by(day)}
     if s.stage == BODY:   # the first escalation: the centre's handling begins, with its own figures
         changes.update(stage=CENTRE, centre_received_on=day, centre_due_on=due, escalated_by=p["by"], stage_answers=0)
     return changes
@@ -379,10 +384,12 @@ _APPLY: dict[str, Callable[[AppealState, dict, dict], dict[str, Any]]] = {
 
 
 def fold(events: list[dict[str, Any]], as_of: datetime | None = None) -> AppealState | None:
-    """The appeal's state from its events; with `as_of`, only the events that had occurred by then."""
+    """The appeal's state from its events (in sequence order); with `as_of`, as it stood then: up to the first
+    event that had not yet happened. (An overdue event is dated back to when the term ended, so a later one
+    may carry an earlier time: skipping only the later acts would build a state that never existed.)"""
     state = None
     for event in events:
         if as_of is not None and event["occurred_at"] > as_of:
-            continue
+            break
         state = evolve(state, event)
     return state

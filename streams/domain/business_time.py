@@ -3,7 +3,7 @@ before what the ledger already holds; imports carry past times, in order per app
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from .commands import Command, CommandError
 from .localtime import day_start
@@ -16,7 +16,7 @@ FILING_WINDOW = timedelta(days=7)              # how far before the ledger's clo
 def overdue_moment(state: AppealState) -> datetime:
     """When the appeal became overdue: the start of the region's local day after its due date (in UTC, so
     that it compares by the instant with every other time, whichever zone those were written in)."""
-    return day_start(state.region, state.due_on + timedelta(days=1)).astimezone(timezone.utc)
+    return _day_after(state, state.due_on)
 
 
 def check_time(state: AppealState | None, command: Command, clock: datetime | None, live: bool,
@@ -40,8 +40,27 @@ def check_time(state: AppealState | None, command: Command, clock: datetime | No
     if state.last_at is not None and at < state.last_at:
         raise CommandError("backdated", f"at {at.isoformat()} is earlier than the appeal's latest event "
                                         f"({state.last_at.isoformat()}); acts are appended in the order they happen")
-    if live and clock is not None and state.status in (OPEN, ESCALATED):
-        moment = overdue_moment(state)
-        if moment <= clock and at < moment:
-            raise CommandError("backdated", f"the appeal became overdue at {moment.isoformat()}; a live act cannot be "
-                                            f"dated before that moment once it has passed (at {at.isoformat()})")
+    if live and clock is not None:
+        for moment, what in _deadlines_judging(state, command):
+            if moment <= clock and at < moment:
+                raise CommandError("backdated", f"{what} ended at {moment.isoformat()}; a live act cannot be dated before "
+                                                f"a deadline that has passed (at {at.isoformat()})")
+
+
+def _day_after(state: AppealState, day: date) -> datetime:
+    return day_start(state.region, day + timedelta(days=1)).astimezone(timezone.utc)
+
+
+def _deadlines_judging(state: AppealState, command: Command) -> list[tuple[datetime, str]]:
+    """The ends of the deadlines this act is judged against (its timeliness is decided by them): once one has
+    passed, dating the act before it would turn a late act into a timely one."""
+    out = []
+    if state.status in (OPEN, ESCALATED):
+        out.append((overdue_moment(state), f"the appeal's term (due {state.due_on})"))
+    if command.type == "route":
+        out.append((_day_after(state, state.forward_by), f"the forwarding term (by {state.forward_by}, APC Art. 65)"))
+    if command.type == "notify":
+        owed = next((n for n in state.notices_owed if n[0] == command.data.get("kind")), None)
+        if owed is not None:
+            out.append((_day_after(state, owed[1]), f"the {owed[0]} notice's term (by {owed[1]})"))
+    return out

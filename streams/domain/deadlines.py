@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .appeal import ESCALATED, OPEN, AppealState
@@ -34,20 +34,26 @@ def escalation_command_id(state: AppealState) -> str:
     return _deadline_command_id("escalate", state)
 
 
-def deadline_commands(state: AppealState, now: datetime, escalate_after_working_days: int = 0) -> list[dict[str, Any]]:
+IMPORT_SETTLE = timedelta(hours=24)   # how long after an imported act the watcher leaves the appeal to its import
+
+
+def deadline_commands(state: AppealState, now: datetime, escalate_after_working_days: int = 0,
+                      import_settle: timedelta = IMPORT_SETTLE) -> list[dict[str, Any]]:
     """Commands to send for this appeal at `now` (an aware instant, the ledger's clock): none while it is on time.
 
-    Days are the region's legal local days. An appeal whose latest act was imported is judged at the
-    time of that act, not today, and is never escalated by the watcher: an import moving its history
-    in carries on in order, and the watcher does not race it (README: business time)."""
-    imported = state.last_act_imported and state.last_at is not None
-    today: date = local_date(state.region, state.last_at if imported else now)
+    Days are the region's legal local days. While an import is moving an appeal in (its latest act was imported
+    less than `import_settle` ago by the ledger's clock), the watcher sends nothing: the history's own acts,
+    overdue events included, say what happened, and the watcher never races them (README: business time).
+    Once the import has settled, a still open appeal is judged from today like any other."""
+    if state.last_act_imported and state.imported_at is not None and now - state.imported_at < import_settle:
+        return []
+    today: date = local_date(state.region, now)
     if state.status not in (OPEN, ESCALATED) or today <= state.due_on:
         return []
     base = {"appeal_id": state.appeal_id, "at": now.isoformat()}
     if state.overdue_on != state.due_on:
         return [dict(base, type="overdue", command_id=overdue_command_id(state))]
-    if (escalate_after_working_days > 0 and state.status == OPEN and not imported
+    if (escalate_after_working_days > 0 and state.status == OPEN
             and working_days_between(state.due_on, today) >= escalate_after_working_days):
         return [dict(base, type="escalate", command_id=escalation_command_id(state), reason="overdue", by="system")]
     return []

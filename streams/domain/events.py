@@ -23,7 +23,7 @@ EVENTS: tuple[EventType, ...] = (
     EventType("withdrawn", "withdraw", "AppealWithdrawn", ("reason",)),
     EventType("reopened", "reopen", "AppealReopened", ("reason",)),
     EventType("overdue", "overdue", "AppealOverdue", ()),
-    EventType("notified", "notify", "CitizenNotified", ()),
+    EventType("notified", "notify", "CitizenNotified", ("reference",)),   # a notice's number may name the citizen
 )
 
 EVENT_TYPES: tuple[str, ...] = tuple(e.name for e in EVENTS)

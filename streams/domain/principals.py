@@ -88,7 +88,7 @@ def authorize(principal: Principal, command: Command, state: AppealState | None)
     # learns neither which body holds it nor, beyond what it asked, its state.
     if role == "body" and state.body not in principal.bodies:
         raise CommandError("forbidden", f"appeal {shown(command.appeal_id)} is not assigned to any of {principal.name}'s bodies")
-    if role == "body" and state.status == ESCALATED:
+    if role == "body" and state.status == ESCALATED and command.type != "notify":   # the notices it owes it still gives
         raise CommandError("forbidden", f"appeal {shown(command.appeal_id)} is escalated to the centre, which now answers it")
     if role == "centre" and state.status != ESCALATED and not (command.type == "notify" and state.stage == CENTRE):
         raise CommandError("forbidden", f"the centre acts only on appeals escalated to it, and {shown(command.appeal_id)} "

@@ -62,6 +62,9 @@ class AppealState:
     last_on: date | None = None             # the region's local day of last_at
     last_act_imported: bool = False         # the latest act (the deadline watcher's aside) was imported
     stage_answers: int = 0                  # answers given in the current stage: a rating counts for the stage's first
+    stage_body: str | None = None           # the body the body stage's figures belong to: the one holding the appeal
+                                            # until its first answer or the escalation (a later forwarding moves nothing)
+    imported_at: datetime | None = None     # when the ledger appended the latest imported act (an import under way)
     command_ids: frozenset[str] = frozenset()
 
     def as_dict(self) -> dict[str, Any]:

@@ -367,3 +367,12 @@ def test_run_query_turns_nan_into_none(db, monkeypatch):
     monkeypatch.setattr(clickhouse, "named_query", lambda name: sql)
     [row] = run_query("anything", {}, db)
     assert row == {"ratio": None, "n": None, "big": math.inf, "x": 1.5, "word": "nan", "none": None}
+
+
+def test_the_migrations_that_add_folded_figures_ask_for_a_refold_of_existing_rows():
+    """Rows folded before 009-011 lack the stages' figures, the versions and the body of record: a worker that applies
+    them to a projection that has rows rebuilds it from the log (streams/cli/system.py); older ones need not."""
+    from projections.clickhouse import needs_refold
+
+    assert needs_refold(["009_stages_and_terms.sql"]) and needs_refold(["008_imported_by.sql", "011_stage_body_and_imports.sql"])
+    assert not needs_refold(["008_imported_by.sql"]) and not needs_refold([])

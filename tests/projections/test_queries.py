@@ -301,3 +301,21 @@ def test_today_is_kazakhstans_legal_date_not_the_servers():
     assert local_today(datetime(2024, 3, 1, 18, 30, tzinfo=timezone.utc)) == date(2024, 3, 1)     # 23:30 at UTC+5
     assert local_today(datetime(2024, 3, 1, 19, 0, tzinfo=timezone.utc)) == date(2024, 3, 2)      # 00:00 at UTC+5
     assert isinstance(local_today(), date)
+
+
+def test_the_body_stage_counts_for_the_body_that_held_it_wherever_the_appeal_goes_later(db):
+    """README, terms and owners: the body's first answer, its timeliness and its rating stay the body's. Answered late
+    by "akimat", escalated, and sent by the centre to "district": in --by body the late answer is akimat's; the
+    district gets nothing of it (its own work is the centre's handling, --by centre)."""
+    r = region()
+    first = dataclasses.replace(filed(r, body="akimat"), stage_body="akimat")
+    late = history(first, lambda s: answered(s, DUE + timedelta(days=3)), lambda s: escalated(s, DUE + timedelta(days=5)),
+                   lambda s: then(s, DUE + timedelta(days=6), status="open", body="district"))
+    project(db, late)
+    rows_by_body = {row["key"]: row for row in ranking("body", today=AFTER, db=db, regions=(r,))}
+    assert set(rows_by_body) == {"akimat"}
+    assert (rows_by_body["akimat"]["answered"], rows_by_body["akimat"]["on_time_rate"]) == (1, 0.0)
+    # A row folded before the body of record was kept (NULL) counts for the body holding the appeal.
+    older = dataclasses.replace(filed(r, body="roads"), stage_body=None)
+    project(db, [older])
+    assert set(row["key"] for row in ranking("body", today=AFTER, db=db, regions=(r,))) == {"akimat", "roads"}

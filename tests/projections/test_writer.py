@@ -21,7 +21,7 @@ def ledger_events(appeal_id: str, **filing) -> list[bytes]:
     out = []
     commands = [dict(FILING, appeal_id=appeal_id, command_id=f"{appeal_id}-1", **filing),
                 {"type": "answer", "command_id": f"{appeal_id}-2", "appeal_id": appeal_id,
-                 "at": "2031-01-20T10:00:00+05:00", "outcome": "resolved"}]
+                 "at": "2003-01-20T10:00:00+05:00", "outcome": "resolved"}]
     for command in commands:
         verdict = judge(signed_message(appeal_id.encode(), json.dumps(command).encode()), NOW, states.get, RING)
         assert verdict.event is not None
@@ -175,7 +175,7 @@ def test_every_folded_event_writes_the_state_after_it_as_a_version(db, monkeypat
     assert writer.write(batch) == 2
     # Each version holds from its act's legal local day in the region (Almaty: DOMAIN.md, local time).
     received = local_date("75", datetime.fromisoformat(FILING["at"]))
-    answered = local_date("75", datetime.fromisoformat("2031-01-20T10:00:00+05:00"))
+    answered = local_date("75", datetime.fromisoformat("2003-01-20T10:00:00+05:00"))
     expected = [(1, "open", received), (2, "answered", answered)]
     assert versions(db, "w-versions") in (expected, sorted(expected * 2))     # before or after a merge
     stored = db.query("SELECT sequence, body_answered_on, response_working_days FROM appeals FINAL WHERE appeal_id = 'w-versions'")

@@ -68,8 +68,9 @@ def generate(n_commands: int, seed: int, prefix: str, start: datetime = datetime
         counter += 1
         appeal_id = f"{prefix}-{counter:06d}"
         ids = iter(f"{appeal_id}-c{i}" for i in range(100))
-        # Sent by an importer, as history: the deadline watcher judges imported appeals at the time of
-        # their latest imported act, never today, so it adds no overdue event behind the test's back.
+        # Sent by an importer, as history: the deadline watcher leaves an appeal to its import for
+        # TYNDAU_IMPORT_SETTLE_HOURS (a day) after its latest imported act, longer than any test runs,
+        # so it adds no overdue event behind the test's back.
         t = start + timedelta(days=rnd.randrange(0, span_days), minutes=rnd.randrange(600))
         body = f"akimat-{rnd.choice(REGIONS)}"
         seq: list[tuple[dict | str, str]] = []

@@ -204,6 +204,8 @@ def test_the_deadline_watcher_s_command_ids_are_its_own():
 # --- who sent it: the tyndau-auth assertion and the principal's rights (issue "who may do what") ---------
 
 GATEWAY = Principal("e-otinish", "gateway")
+# A gateway files live: its filing is dated now (the ledger's clock is the record's write time, README: business time).
+LIVE_FILING = dict(FILING, at=datetime.now(timezone.utc).isoformat())
 ALMATY_CLERK = Principal("almaty-clerk", "body", bodies=("almaty-akimat",))
 
 
@@ -225,12 +227,12 @@ def test_a_command_without_an_assertion_is_rejected_unauthenticated():
 
 
 def test_an_assertion_copied_onto_other_bytes_or_another_command_id_is_refused():
-    header = assertion(body(FILING), GATEWAY)
-    other_bytes = body(dict(FILING, text="another text"))
+    header = assertion(body(LIVE_FILING), GATEWAY)
+    other_bytes = body(dict(LIVE_FILING, text="another text"))
     assert judged(other_bytes, [header])[1]["reason"] == "unauthenticated"
-    other_id = body(dict(FILING, command_id="c-2"))
+    other_id = body(dict(LIVE_FILING, command_id="c-2"))
     assert judged(other_id, [header])[1]["reason"] == "unauthenticated"
-    assert judged(body(FILING), [header])[0].event is not None   # on its own bytes it holds
+    assert judged(body(LIVE_FILING), [header])[0].event is not None   # on its own bytes it holds
 
 
 def test_an_assertion_signed_with_another_key_is_refused():
@@ -243,16 +245,18 @@ def test_an_assertion_signed_with_another_key_is_refused():
 
 def test_an_assertion_is_judged_at_the_record_s_write_time_not_at_judgement():
     written = datetime.now(timezone.utc) - timedelta(hours=3)
-    header = assertion(body(FILING), GATEWAY, at=written)
-    # A backlog judged hours later: the record was written while the assertion was valid.
-    assert judged(body(FILING), [header], timestamp=written.timestamp() + 10)[0].event is not None
+    filing = body(dict(FILING, at=written.isoformat()))
+    header = assertion(filing, GATEWAY, at=written)
+    # A backlog judged hours later: the record was written while the assertion was valid, and its business time
+    # is judged against the moment it was written too (not `future`, not `backdated`).
+    assert judged(filing, [header], timestamp=written.timestamp() + 10)[0].event is not None
     # Written after the assertion expired (a copy replayed later): refused.
     late = written.timestamp() + ASSERTION_SECONDS + 1
-    assert judged(body(FILING), [header], timestamp=late)[1]["reason"] == "unauthenticated"
+    assert judged(filing, [header], timestamp=late)[1]["reason"] == "unauthenticated"
 
 
 def test_the_event_names_the_principal_and_its_scope_not_a_default():
-    verdict, event = judged(body(FILING), [assertion(body(FILING), GATEWAY)])
+    verdict, event = judged(body(LIVE_FILING), [assertion(body(LIVE_FILING), GATEWAY)])
     assert event["actor"] == {"role": "gateway", "id": "e-otinish", "bodies": [], "regions": []}
     assert event["imported_by"] is None
 
@@ -269,10 +273,12 @@ def test_a_body_cannot_answer_another_body_s_appeal():
     state, _ = build(PATHS["open"])   # assigned to almaty-akimat
     answer = body(command("answer", 7, FILED_AT + timedelta(days=3), **FIELDS["answer"]))
     astana = Principal("astana-clerk", "body", bodies=("astana-akimat",))
-    then = FILED_AT + timedelta(days=3, minutes=1)   # the ledger's clock when the answer is sent
-    verdict, rejected = judged(answer, [assertion(answer, astana)], state_of=lambda _: state, key=b"A-1", now=then)
+    then = FILED_AT + timedelta(days=3, minutes=1)   # when the answer was written to appeals.commands
+    verdict, rejected = judged(answer, [assertion(answer, astana, at=then)], state_of=lambda _: state, key=b"A-1",
+                               timestamp=then.timestamp())
     assert verdict.event is None and rejected["reason"] == "forbidden" and "not assigned" in rejected["detail"]
-    verdict, event = judged(answer, [assertion(answer, ALMATY_CLERK)], state_of=lambda _: state, key=b"A-1", now=then)
+    verdict, event = judged(answer, [assertion(answer, ALMATY_CLERK, at=then)], state_of=lambda _: state, key=b"A-1",
+                            timestamp=then.timestamp())
     assert event["actor"] == {"role": "body", "id": "almaty-clerk", "bodies": ["almaty-akimat"], "regions": []}
 
 
@@ -285,3 +291,15 @@ def test_a_reader_role_sends_no_commands():
     monitor = Principal("pa-monitor", "monitor")
     verdict, rejected = judged(body(FILING), [assertion(body(FILING), monitor)])
     assert rejected["reason"] == "forbidden" and "monitor" in rejected["detail"]
+
+
+def test_a_command_is_judged_at_the_moment_the_broker_wrote_it_not_when_a_worker_got_to_it():
+    """README, business time: the ledger's clock is the record's append time. An answer written at 23:50 on the due
+    day (APC Art. 76) and judged after midnight, behind a backlog or after a restart, is on time, not `backdated`."""
+    state, _ = build(PATHS["open"])                              # due 2021-03-26, Almaty, UTC+6 then
+    at = datetime(2021, 3, 26, 23, 50, tzinfo=timezone(timedelta(hours=6)))
+    answer = body(command("answer", 7, at, **FIELDS["answer"]))
+    written = at + timedelta(seconds=30)
+    verdict, event = judged(answer, [assertion(answer, ALMATY_CLERK, at=written)], state_of=lambda _: state, key=b"A-1",
+                            timestamp=written.timestamp(), now=at + timedelta(minutes=20))
+    assert verdict.event is not None and event["payload"]["on_time"] is True

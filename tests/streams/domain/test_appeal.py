@@ -251,6 +251,10 @@ def test_the_centre_sends_an_escalated_appeal_back_to_a_body_with_a_new_term():
     state = appeal.state
     assert routed["payload"]["due_on"] == date(2025, 2, 3) == state.due_on == state.centre_due_on
     assert state.status == "open" and state.stage == CENTRE and state.body == "district"
+    # APC Art. 65 for the centre too: its forwarding is judged by 3 working days from its own receipt (10 January),
+    # and the citizen is told on the day; the body stage's figures stay with the body that held it.
+    assert routed["payload"]["within_deadline"] is True and routed["payload"]["notice_due_on"] == date(2025, 1, 13)
+    assert state.stage_body == "akimat"
     appeal.event("answer", datetime(2025, 1, 30, 10, tzinfo=KZ5), outcome="resolved", text="z")
     assert appeal.state.centre_on_time is True and appeal.state.body_answered_on is None
 
@@ -313,3 +317,17 @@ def test_the_citizens_notices_are_recorded_and_late_ones_counted():
     appeal.event("route", datetime(2025, 1, 27, 10, tzinfo=KZ5), to_body="district", reason="competence")
     on_time = appeal.event("notify", datetime(2025, 1, 27, 11, tzinfo=KZ5), kind="forwarding", channel="portal")
     assert on_time["payload"]["on_time"] is True and appeal.state.body_late_notices == 1
+
+
+def test_a_forwarding_within_the_body_stage_moves_the_body_of_record_until_the_first_answer():
+    """The competent body answers for the body stage (APC Art. 65: it receives the appeal); once the body has
+    answered, a later forwarding (after a reopening) moves none of its figures."""
+    appeal = Appeal()
+    appeal.event("file", datetime(2025, 1, 13, 10, tzinfo=KZ5))
+    appeal.event("route", datetime(2025, 1, 14, 10, tzinfo=KZ5), to_body="district", reason="competence")
+    assert appeal.state.stage_body == "district"
+    appeal.event("answer", datetime(2025, 1, 20, 10, tzinfo=KZ5), outcome="explained", text="x")
+    appeal.event("reopen", datetime(2025, 1, 27, 10, tzinfo=KZ5), reason="not done")
+    appeal.event("route", datetime(2025, 1, 28, 10, tzinfo=KZ5), to_body="utilities", reason="competence")
+    assert (appeal.state.body, appeal.state.stage_body) == ("utilities", "district")
+

@@ -36,7 +36,7 @@ def test_a_live_act_cannot_be_dated_before_the_moment_the_appeal_became_overdue_
     appeal.event("file", datetime(2025, 1, 6, 10, tzinfo=KZ5))
     error = appeal.refused("answer", datetime(2025, 1, 20, 12, tzinfo=KZ5), clock=datetime(2025, 2, 3, tzinfo=KZ5),
                            outcome="resolved", text="done")
-    assert error.reason == "backdated" and "became overdue" in error.detail
+    assert error.reason == "backdated" and "term (due 2025-01-28) ended" in error.detail
     # The same answer sent in time is on time.
     on_time = appeal.event("answer", datetime(2025, 1, 20, 12, tzinfo=KZ5), clock=datetime(2025, 1, 20, 12, 1, tzinfo=KZ5),
                            outcome="resolved", text="done")
@@ -67,25 +67,26 @@ def test_a_live_filing_may_be_dated_at_most_seven_days_back_and_an_import_any_ti
                             satisfied=True).reason == "backdated"
 
 
-def test_the_watcher_judges_an_imported_appeal_from_its_own_history_and_never_escalates_it():
-    """An import moving 2021 in must not race the deadline watcher: its appeals are judged at the time of their
-    latest imported act, not today; an imported appeal whose history is past its term is reported overdue, with
-    the overdue event dated by the law, and the import carries on in order."""
+def test_the_watcher_leaves_an_imported_appeal_to_its_import_until_the_import_has_settled():
+    """An import moving 2021 in must not race the deadline watcher: while its acts arrive the watcher sends nothing
+    for it, so the history's own acts (its overdue events too) say what happened, and importing the same file on
+    another day gives the same events. Once a day has passed since its latest imported act, an appeal still open
+    is judged from today, like any other: overdue, dated by the law, and escalated by policy."""
     clock = datetime(2026, 12, 1, tzinfo=UTC)
     appeal = Appeal()
-    appeal.event("file", datetime(2021, 3, 1, 9, tzinfo=KZ6), clock=clock, imported_by="legacy")   # due 26 March
-    assert deadline_commands(appeal.state, clock, escalate_after_working_days=1) == []
-    appeal.event("route", datetime(2021, 3, 30, 9, tzinfo=KZ6), clock=clock, imported_by="legacy", to_body="roads",
-                 reason="competence")
-    [overdue] = deadline_commands(appeal.state, clock, escalate_after_working_days=1)
-    assert overdue["type"] == "overdue"
-    event = appeal.event("overdue", datetime.fromisoformat(overdue["at"]), clock=clock)
+    appeal.event("file", datetime(2021, 3, 1, 9, tzinfo=KZ6), clock, "legacy")                     # due 26 March
+    appeal.event("route", datetime(2021, 3, 30, 9, tzinfo=KZ6), clock, "legacy", to_body="roads", reason="competence")
+    assert appeal.state.imported_at == clock
+    assert deadline_commands(appeal.state, clock + timedelta(hours=23), escalate_after_working_days=1) == []
+    settled = clock + timedelta(hours=25)
+    [overdue] = deadline_commands(appeal.state, settled, escalate_after_working_days=1)
+    event = appeal.event("overdue", datetime.fromisoformat(overdue["at"]), settled)
     assert event["occurred_at"] == datetime(2021, 3, 27, tzinfo=KZ6)
-    assert deadline_commands(appeal.state, clock, escalate_after_working_days=1) == []   # never escalated
-    appeal.event("answer", datetime(2021, 4, 2, 9, tzinfo=KZ6), clock=clock, imported_by="legacy", outcome="resolved",
-                 text="late")
+    [escalate] = deadline_commands(appeal.state, settled, escalate_after_working_days=1)
+    assert (escalate["type"], escalate["by"]) == ("escalate", "system")
+    # An import carries on in order from its own latest act: the overdue event was dated back, not forward.
+    appeal.event("answer", datetime(2021, 4, 2, 9, tzinfo=KZ6), settled, "legacy", outcome="resolved", text="late")
     assert appeal.state.on_time is False
-
 
 def test_overdue_is_dated_the_start_of_the_local_day_after_the_due_date():
     appeal = Appeal("23")                                                          # Atyrau: UTC+5 in 2021
@@ -96,3 +97,23 @@ def test_overdue_is_dated_the_start_of_the_local_day_after_the_due_date():
     event = appeal.event("overdue", datetime(2021, 3, 29, 8, tzinfo=KZ5))
     assert event["occurred_at"] == datetime(2021, 3, 27, tzinfo=KZ5)
     assert appeal.state.last_at == datetime(2021, 3, 27, tzinfo=KZ5)
+
+
+def test_a_late_notice_or_forwarding_cannot_be_dated_back_into_its_term_once_it_has_passed():
+    """APC Art. 76: the extension notice within 3 working days; Art. 65: the forwarding within 3 working days of
+    receipt. Once such a term has passed, a live act it judges is not dated inside it; an import may (its history)."""
+    appeal = Appeal()
+    appeal.event("file", datetime(2025, 1, 6, 10, tzinfo=KZ5))        # forward by 10 January (7 January is a holiday)
+    appeal.event("extend", datetime(2025, 1, 7, 10, tzinfo=KZ5), until="2025-02-20", reason="inspection")
+    later = datetime(2025, 1, 20, 10, tzinfo=KZ5)                                   # the notice was due on 10 January
+    notice = appeal.refused("notify", datetime(2025, 1, 7, 10, 1, tzinfo=KZ5), clock=later, kind="extension", channel="sms")
+    assert notice.reason == "backdated" and "extension notice's term (by 2025-01-10)" in notice.detail
+    route = appeal.refused("route", datetime(2025, 1, 8, 10, tzinfo=KZ5), clock=later, to_body="roads", reason="competence")
+    assert route.reason == "backdated" and "forwarding term (by 2025-01-10" in route.detail
+    late = appeal.event("notify", later, clock=later, kind="extension", channel="sms")
+    assert late["payload"]["on_time"] is False and appeal.state.body_late_notices == 1
+    imported = Appeal(appeal_id="H-1")
+    imported.event("file", datetime(2025, 1, 6, 10, tzinfo=KZ5), later, "legacy")
+    imported.event("route", datetime(2025, 1, 8, 10, tzinfo=KZ5), later, "legacy", to_body="roads", reason="competence")
+    assert imported.state.routed == 1
+

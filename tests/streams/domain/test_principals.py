@@ -172,3 +172,14 @@ def test_any_principal_command_and_state_is_allowed_or_forbidden_never_an_except
         assert refused.reason == "forbidden" and refused.detail
     actor, imported = actor_record(principal, parsed(kind))
     assert (imported is not None) == (role == "importer")
+
+
+def test_a_body_still_gives_the_notices_it_owes_on_an_appeal_escalated_since():
+    """APC Art. 76: the notice of an extension within 3 working days is the body's to give, even if the citizen has
+    escalated in the meantime; every other act on an escalated appeal is the centre's."""
+    state, _ = build(PATHS["escalated"])
+    clerk = PRINCIPALS["body"]
+    authorize(clerk, parsed("notify"), state)
+    with pytest.raises(CommandError) as refused:
+        authorize(clerk, parsed("answer"), state)
+    assert refused.value.reason == "forbidden" and "escalated" in refused.value.detail

@@ -84,9 +84,11 @@ def test_citizen_ref_is_the_filings_citizen_and_empty_otherwise():
 
 
 def test_personal_fields_are_the_event_lists_for_every_type_that_has_any():
-    # The citizen and every free text of the README's command format; escalations and overdue notices carry none.
+    # The citizen and every free text of the README's command format, and a notice's outgoing number (it may be
+    # the citizen's phone or address); escalations and overdue notices carry none.
     assert PERSONAL_FIELDS == {"filed": ("citizen",), "routed": ("reason",), "extended": ("reason",), "answered": ("text",),
-                               "rated": ("comment",), "withdrawn": ("reason",), "reopened": ("reason",)}
+                               "rated": ("comment",), "withdrawn": ("reason",), "reopened": ("reason",),
+                               "notified": ("reference",)}
 
 
 @pytest.mark.parametrize("event", EVENTS_BUILT, ids=ids)
