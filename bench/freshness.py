@@ -66,14 +66,14 @@ async def drive(bootstrap: str, rate: int, seconds: int, accepted: dict[str, flo
                     probe += 1
                 elif filed and sent % 2:
                     answered = filed.pop(0)
-                    await send(answered, command("answer", answered, "2040-02-10T10:00:00+05:00", outcome="resolved"))
+                    await send(answered, command("answer", answered, "2012-02-10T10:00:00+05:00", outcome="resolved"))
                     sent += 1
                     continue
                 else:
                     appeal_id, category = f"load-{uuid.uuid4().hex[:10]}", "roads"
                     filed.append(appeal_id)
                 await send(appeal_id, command(
-                    "file", appeal_id, "2040-02-01T10:00:00+05:00", region="75", body="almaty-akimat", category=category,
+                    "file", appeal_id, "2012-02-01T10:00:00+05:00", region="75", body="almaty-akimat", category=category,
                     channel="eotinish", citizen={"iin": IIN, "name": "Bench"}))
                 sent += 1
             await asyncio.sleep(tick)
@@ -87,7 +87,7 @@ async def drive(bootstrap: str, rate: int, seconds: int, accepted: dict[str, flo
 
 
 def poll(base: str, token: str, seen: dict[str, float], stop: threading.Event) -> None:
-    url = f"{base}/v1/ranking?by=category&from=2040-01-01&to=2040-12-31"
+    url = f"{base}/v1/ranking?by=category&from=2012-01-01&to=2012-12-31"
     while not stop.is_set():
         now = time.time()
         for row in get_json(url, token):

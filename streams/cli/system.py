@@ -40,7 +40,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"intake API: http://{settings.HTTP_HOST}:{args.http_port}/v1/commands  (OpenAPI: /openapi.json)", flush=True)
         print("credentials: the API and dashboard need one; a development admin token, for instance:\n"
               f"  TYNDAU_DATA_DIR={data_dir} TYNDAU_KAFKA={broker.bootstrap} tyndau token issue --role admin | tail -1\n"
-              "  (--role monitor for the dashboard, auditor for histories, importer for `tyndau publish`)", flush=True)
+              "  (--role monitor for the dashboard, auditor for histories, importer for `tyndau publish --import`)", flush=True)
         print("press Ctrl-C to stop", flush=True)
         worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", args.loglevel], env=env)
         return worker.wait()

@@ -89,11 +89,13 @@ def test_iin_problem_never_raises_and_accepts_only_twelve_ascii_digits(value):
         assert problem == "an IIN is a string of exactly 12 digits"
 
 
+def _with_control(first: str, control: int | None) -> str:
+    """Eleven digits and a control digit: the given one, or (None) the right one where there is one."""
+    return first + str(expected_control(first) or 0 if control is None else control)
+
+
 def _structured(yy: int, mm: int, dd: int, century_sex: int, serial: int, control: int | None) -> str:
-    first = f"{yy:02d}{mm:02d}{dd:02d}{century_sex}{serial:04d}"
-    if control is None:   # the right control digit, where there is one
-        control = expected_control(first) or 0
-    return first + str(control)
+    return _with_control(f"{yy:02d}{mm:02d}{dd:02d}{century_sex}{serial:04d}", control)
 
 
 # Mostly near-valid IINs (months 0-13, days 0-32, any century digit, the right or a wrong control digit), some random digits.
@@ -241,10 +243,7 @@ def test_make_bin_gives_a_valid_bin_or_none_when_no_control_digit_exists(yy, mm,
 
 
 def _bin(yy: int, mm: int, entity: int, unit: int, serial: int, control: int | None) -> str:
-    first = f"{yy:02d}{mm:02d}{entity}{unit}{serial:05d}"
-    if control is None:   # the right control digit, where there is one
-        control = expected_control(first) or 0
-    return first + str(control)
+    return _with_control(f"{yy:02d}{mm:02d}{entity}{unit}{serial:05d}", control)
 
 
 # Mostly near-valid BINs (months 0-13, any type and unit digit, the right or a wrong control digit), some random digits.
