@@ -224,7 +224,7 @@ def _overdue(state: AppealState, command: Command) -> dict[str, Any]:
 
 def _notified(state: AppealState, command: Command) -> dict[str, Any]:
     kind = command.data["kind"]
-    owed = next((n for n in state.notices_owed if n[0] == kind), None)
+    owed = state.notice_owed(kind)
     if owed is None:
         raise CommandError("invalid_transition", f"no notice of a {kind} is owed to the citizen of appeal {command.appeal_id}")
     day = _day(state, command)
@@ -365,10 +365,9 @@ def _apply_overdue(s: AppealState, e: dict, p: dict) -> dict[str, Any]:
 
 
 def _apply_notified(s: AppealState, e: dict, p: dict) -> dict[str, Any]:
-    owed = list(s.notices_owed)
-    index = next((i for i, n in enumerate(owed) if n[0] == p["kind"]), None)
-    if index is not None:
-        del owed[index]
+    owed, given = list(s.notices_owed), s.notice_owed(p["kind"])
+    if given is not None:
+        owed.remove(given)   # the first equal entry: the oldest of that kind
     changes: dict[str, Any] = {"notices_owed": tuple(owed)}
     if not p["on_time"]:
         name = "body_late_notices" if p.get("stage", BODY) == BODY else "centre_late_notices"

@@ -60,7 +60,7 @@ def _deadlines_judging(state: AppealState, command: Command) -> list[tuple[datet
     if command.type == "route":
         out.append((_day_after(state, state.forward_by), f"the forwarding term (by {state.forward_by}, APC Art. 65)"))
     if command.type == "notify":
-        owed = next((n for n in state.notices_owed if n[0] == command.data.get("kind")), None)
+        owed = state.notice_owed(command.data.get("kind"))
         if owed is not None:
             out.append((_day_after(state, owed[1]), f"the {owed[0]} notice's term (by {owed[1]})"))
     return out

@@ -67,6 +67,10 @@ class AppealState:
     imported_at: datetime | None = None     # when the ledger appended the latest imported act (an import under way)
     command_ids: frozenset[str] = frozenset()
 
+    def notice_owed(self, kind: str) -> tuple[str, date, str] | None:
+        """The oldest notice of `kind` still owed to the citizen (the one a notice of that kind gives), if any."""
+        return next((n for n in self.notices_owed if n[0] == kind), None)
+
     def as_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "command_ids"}
         return out
