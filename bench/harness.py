@@ -7,6 +7,7 @@ the worker starts, and signs every command and every request with them (`Credent
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -28,6 +29,7 @@ from streams.auth.keys import ASSERTIONS_FILE, TOKENS_FILE, KeyRing, load
 from streams.auth.tokens import issue_token
 from streams.clients.signing import SIMULATOR, Signer
 from streams.devtools.broker import Broker, free_port, terminate
+from streams.devtools.supervisor import Supervisor, layout
 from streams.domain.bounds import MAX_COMMAND_BYTES
 from streams.domain.principals import Principal
 from streams.kafka.admin import ensure_topics
@@ -128,13 +130,16 @@ class System(NamedTuple):
     env: dict          # the worker's environment
     worker: subprocess.Popen
     auth: Credentials
+    supervisor: Supervisor | None = None   # the processes of a multi-process layout
 
 
 @contextmanager
-def running_system(partitions: int = 4, extra_env: dict | None = None, before_worker=None):
+def running_system(partitions: int = 4, extra_env: dict | None = None, before_worker=None, ledgers: int = 0):
     """A fresh broker and one worker (embedded chDB) in a temporary folder; yields a System (bootstrap,
     http base, env, worker process, credentials). `before_worker(bootstrap, credentials)` runs once the
-    topics and the key files exist and before the worker starts (to preload signed commands)."""
+    topics and the key files exist and before the worker starts (to preload signed commands).
+    With `ledgers` N > 0: the layout of `tyndau up --ledgers N` instead (N processes with the roles
+    ledger,feed,deadlines and one projector,api; System.worker is the projector,api one)."""
     with tempfile.TemporaryDirectory(prefix="tyndau-bench-") as tmp:
         broker = Broker(Path(tmp) / "kafka", port=free_port())
         broker.start()
@@ -148,15 +153,62 @@ def running_system(partitions: int = 4, extra_env: dict | None = None, before_wo
             port = free_port()
             env = worker_env(broker.bootstrap, data_dir, port, TYNDAU_PARTITIONS=str(partitions), TYNDAU_APP_ID="tyndau-bench")
             env.update(extra_env or {})
-            log = open(os.environ.get("TYNDAU_BENCH_WORKER_LOG") or Path(tmp) / "worker.log", "wb")
-            worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
-                                      env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             base = f"http://127.0.0.1:{port}"
-            wait_http(base + "/health", worker)
-            yield System(broker.bootstrap, base, env, worker, auth)
+            if ledgers:
+                supervisor = Supervisor(out=sys.stderr)
+                layout(supervisor, ledgers, data_dir, env, "warning")
+                supervisor.start()
+                worker = supervisor.processes[-1].proc
+                wait_http(base + "/health", worker)
+                try:
+                    yield System(broker.bootstrap, base, env, worker, auth, supervisor)
+                finally:
+                    supervisor.stop()
+            else:
+                log = open(os.environ.get("TYNDAU_BENCH_WORKER_LOG") or Path(tmp) / "worker.log", "wb")
+                worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
+                                          env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                wait_http(base + "/health", worker)
+                yield System(broker.bootstrap, base, env, worker, auth, None)
         finally:
             terminate(worker)
             broker.stop()
+
+
+async def first_outcome_after(bootstrap: str, signer: Signer, tag: str, timeout: float, every: float = 0.5) -> float:
+    """Seconds until a probe filing sent now (and another every `every` s, as live traffic would) has its outcome."""
+    from aiokafka import AIOKafkaProducer
+
+    from streams.kafka.outcomes import OutcomeReader
+
+    reader = OutcomeReader(bootstrap)
+    await reader.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    ours: set[str] = set()
+    seen = asyncio.Event()
+    task = asyncio.create_task(reader.run(lambda outcome: seen.set() if outcome.command_id in ours else None))
+    started = time.monotonic()
+    try:
+        n = 0
+        while time.monotonic() - started < timeout:
+            appeal_id = f"probe-{tag}-{n}-{os.urandom(4).hex()}"
+            value = json.dumps({"type": "file", "command_id": f"{appeal_id}-1", "appeal_id": appeal_id,
+                                "at": "2024-03-01T09:00:00+05:00", "region": "71", "body": "probe", "category": "roads",
+                                "channel": "eotinish", "citizen": {"iin": "900101301233", "name": "Probe"}}).encode()
+            ours.add(f"{appeal_id}-1")
+            await producer.send_and_wait(topics.COMMANDS, value, key=appeal_id.encode(), headers=signed_headers(signer, value))
+            n += 1
+            try:
+                await asyncio.wait_for(seen.wait(), every)
+                return time.monotonic() - started
+            except asyncio.TimeoutError:
+                continue
+        raise SystemExit(f"no probe ({tag}) had an outcome within {timeout}s")
+    finally:
+        task.cancel()
+        await producer.stop()
+        await reader.stop()
 
 
 def wait_http(url: str, proc, timeout: float = 120) -> None:

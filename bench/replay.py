@@ -33,38 +33,46 @@ from aiokafka import AIOKafkaProducer
 from .harness import percentile, record
 
 
-def build_log(bootstrap: str, events_wanted: int) -> tuple[int, list[str]]:
-    from streams import settings, topics
-    from streams.avro import codec
+def simulated_events(appeals_wanted: int, seed: int = 7):
+    """(appeal id, event, state after it) of simulated 2024 appeals, judged by the domain code as the ledger judges
+    commands signed as the importer `simulate` (streams/agents/judge.py)."""
+    from streams.clients.signing import SIMULATOR
+    from streams.devtools.simulate import commands, default_propensities
     from streams.domain.appeal import decide, evolve
     from streams.domain.chain import seal
-    from streams.clients.signing import SIMULATOR
     from streams.domain.commands import CommandError, parse_command
     from streams.domain.principals import actor_record, authorize
-    from streams.devtools.simulate import commands, default_propensities
+
+    states, now = {}, datetime.now(timezone.utc)
+    for command in commands(appeals_wanted, seed, date(2024, 1, 1), 365, default_propensities()):
+        try:
+            parsed = parse_command(command)
+            authorize(SIMULATOR, parsed, states.get(parsed.appeal_id))
+            actor, imported_by = actor_record(SIMULATOR, parsed)
+            event = seal(decide(states.get(parsed.appeal_id), parsed, now, actor, imported_by))
+        except CommandError:
+            continue
+        states[parsed.appeal_id] = evolve(states.get(parsed.appeal_id), event)
+        yield parsed.appeal_id, event, states[parsed.appeal_id]
+
+
+def build_log(bootstrap: str, events_wanted: int, seed: int = 7, quiet: bool = False) -> tuple[int, list[str]]:
+    from streams import settings, topics
+    from streams.avro import codec
 
     async def run() -> tuple[int, list[str]]:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
                                     max_batch_size=settings.LEDGER_RECORD_BATCH_BYTES, compression_type=None)  # as the ledger writes
         await producer.start()
-        states, written, appeals = {}, 0, []
-        now = datetime.now(timezone.utc)
+        written, appeals = 0, []
         try:
-            appeals_needed = events_wanted // 2   # about 3 events an appeal: more than enough, cut at events_wanted
-            for command in commands(appeals_needed, 7, date(2024, 1, 1), 365, default_propensities()):
-                try:   # as the ledger judges a command signed as SIMULATOR (streams/agents/judge.py)
-                    parsed = parse_command(command)
-                    authorize(SIMULATOR, parsed, states.get(parsed.appeal_id))
-                    actor, imported_by = actor_record(SIMULATOR, parsed)
-                    event = seal(decide(states.get(parsed.appeal_id), parsed, now, actor, imported_by))
-                except CommandError:
-                    continue
-                states[parsed.appeal_id] = evolve(states.get(parsed.appeal_id), event)
+            # about 3 events an appeal: more than enough, cut at events_wanted
+            for appeal_id, event, _ in simulated_events(events_wanted // 2, seed):
                 if event["sequence"] == 1:
-                    appeals.append(parsed.appeal_id)
-                await producer.send(topics.EVENTS, key=parsed.appeal_id.encode(), value=codec.encode_event(event))
+                    appeals.append(appeal_id)
+                await producer.send(topics.EVENTS, key=appeal_id.encode(), value=codec.encode_event(event))
                 written += 1
-                if written % 100_000 == 0:
+                if written % 100_000 == 0 and not quiet:
                     print(f"  log: {written} events", file=sys.stderr, flush=True)
                 if written >= events_wanted:
                     break

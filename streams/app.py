@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import faust
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread as _ConsumerThread
+from faust.transport.drivers.aiokafka import Consumer as _AIOKafkaConsumer
 from faust.transport.drivers.aiokafka import Producer as _AIOKafkaProducer
 
 from . import settings
 from .kafka.records import tolerate_invalid_header_names
+from .kafka.recovery import LedgerTableManager
 from .kafka.security import faust_credentials
 
 tolerate_invalid_header_names()   # one bad header name must not stop the worker's consumers (streams/kafka/records.py)
@@ -19,9 +22,35 @@ class IdempotentProducer(_AIOKafkaProducer):
         return {"acks": "all", "enable_idempotence": True}
 
 
+class _ReadCommittedThread(_ConsumerThread):
+    def _create_worker_consumer(self, transport):
+        consumer = super()._create_worker_consumer(transport)
+        # The ledger writes appeals.events in transactions (streams/kafka/outcome_writer.py); its table
+        # recovers from that topic and must never fold what a fenced worker's aborted transaction left.
+        consumer._isolation_level = "read_committed"
+        # Faust runs this consumer in a thread of its own, and every call into it (offsets, highwaters, seeks:
+        # each step of a table's recovery) waits for the fetch in flight; Faust's 1.5 s long poll made a
+        # restart spend six seconds waiting. Idle fetches every 0.2 s cost the broker next to nothing.
+        consumer._fetch_max_wait_ms = 200
+        return consumer
+
+
+class ReadCommittedConsumer(_AIOKafkaConsumer):
+    """Faust's consumer, reading committed records only (Faust reads uncommitted ones unless it runs its own
+    exactly-once mode, which would also make it commit the command offsets in transactions)."""
+
+    def _new_consumer_thread(self):
+        return _ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
+
+
 class TyndauApp(faust.App):
     def _new_producer(self):
         return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
+
+    def _new_consumer(self):
+        return ReadCommittedConsumer(self.transport, callback=self.topics.on_message, loop=self.loop,
+                                     on_partitions_revoked=self._on_partitions_revoked,
+                                     on_partitions_assigned=self._on_partitions_assigned, beacon=self.beacon)
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -32,13 +61,15 @@ app = TyndauApp(
     settings.APP_ID,
     broker=broker_urls(settings.KAFKA_BOOTSTRAP),
     broker_credentials=faust_credentials(),   # TLS and SASL/SCRAM from settings (streams/kafka/security.py)
-    store="memory://",
+    store="memory://",   # the ledger table keeps its states on disk itself (streams/agents/ledger_store.py)
+    TableManager=LedgerTableManager,   # recovery that ends on a changelog written in transactions
     # At-least-once delivery plus a ledger whose state is folded from appeals.events itself
     # (see streams/agents/ledger.py) gives exactly one event per command, SIGKILL included.
     processing_guarantee="at_least_once",
     topic_partitions=settings.PARTITIONS,
     topic_replication_factor=settings.REPLICATION,
-    table_standby_replicas=0,
+    # A standby replica keeps each ledger partition's state warm on another worker, for failover.
+    table_standby_replicas=settings.STANDBY_REPLICAS,
     producer_acks=-1,
     # A few milliseconds of linger lets the producer fill batches instead of sending one record per request.
     producer_linger=0.005,
@@ -46,10 +77,13 @@ app = TyndauApp(
     stream_buffer_maxsize=20000,
     # A worker that dies is noticed within 10 s, so its partitions move (or return) quickly.
     broker_session_timeout=10.0,
+    # Static membership: a ledger process restarted under the same name (`tyndau up`, a StatefulSet pod) takes
+    # its partitions back at once instead of waiting out the session timeout and a rebalance.
+    consumer_group_instance_id=settings.WORKER_NAME or None,
     broker_heartbeat_interval=2.0,
     broker_commit_every=1000,
     broker_commit_interval=0.5,
-    web_enabled=True,
+    web_enabled=True,   # a worker without the api role turns it off before it starts (streams/agents/roles.py)
     web_bind=settings.HTTP_HOST,
     web_port=settings.HTTP_PORT,
     web_host=settings.HTTP_HOST,

@@ -105,6 +105,18 @@ LEDGER_BATCH_SECONDS = _float("TYNDAU_LEDGER_BATCH_SECONDS", 0.02)
 # The largest record batch the ledger writes. An auditor's read of one event returns the whole
 # batch holding it: 128 KB keeps that to a few hundred records, and costs the ledger little.
 LEDGER_RECORD_BATCH_BYTES = 128 * 1024
+# Where a ledger worker keeps its partitions' states (RocksDB, one database per partition), so a restart
+# folds only the events written since. Each ledger process needs its own folder.
+LEDGER_STATE_DIR = Path(_env("TYNDAU_LEDGER_STATE_DIR", str(DATA_DIR / "ledger")))
+# States kept decoded in memory per partition, beside the database (the most recently used).
+LEDGER_CACHE_STATES = _int("TYNDAU_LEDGER_CACHE_STATES", 50_000)
+# Workers beyond the active one that keep a copy of each ledger partition's state warm for failover.
+STANDBY_REPLICAS = _int("TYNDAU_STANDBY_REPLICAS", 1)
+# This process's stable name among the ledger processes (a pod's name; `tyndau up` sets ledger-1, ledger-2, …):
+# the ledger's consumer group knows a restarted process by it. Unique per process; empty: no static membership.
+WORKER_NAME = _env("TYNDAU_WORKER_NAME", "")
+# What this process runs when `tyndau worker` is given no --roles (comma-separated; README: roles).
+WORKER_ROLES = _env("TYNDAU_WORKER_ROLES", "ledger,projector,feed,deadlines,api")
 
 # Allocations between collections of Python's youngest GC generation. The default (700) makes a
 # worker that folds thousands of events a second spend a third of its time in the collector.

@@ -28,8 +28,9 @@ COMMAND_ID_HEADER = "tyndau-command-id"    # on an event: its command id, so fol
 LEDGER_GROUP = settings.APP_ID                        # Faust's group: the ledger agent reads appeals.commands
 PROJECTOR_GROUP = f"{settings.APP_ID}-projector"      # appeals.events → ClickHouse
 PUBLIC_FEED_GROUP = f"{settings.APP_ID}-public-feed"  # appeals.events → appeals.public
-PUBLIC_FEED_TRANSACTIONAL_ID = f"{PUBLIC_FEED_GROUP}-producer"
-LEDGER_CLIENT_ID = f"{settings.APP_ID}-ledger"        # the ledger's own producer of outcomes
+PUBLIC_FEED_TRANSACTIONAL_ID = f"{PUBLIC_FEED_GROUP}-producer"   # + "-<partition>": one per partition of appeals.events
+LEDGER_CLIENT_ID = f"{settings.APP_ID}-ledger"        # the ledger's own producers of outcomes
+LEDGER_TRANSACTIONAL_ID = f"{settings.APP_ID}-ledger"  # + "-<partition>": one per command partition (fencing)
 
 # --- Kafka users and what they may write (the ACLs of deploy/kafka/acls.md) -------------------
 # The API writes commands and access records; only the ledger writes outcomes; an admin's tools

@@ -162,9 +162,10 @@ def test_no_python_string_holds_sql():
 
 def test_every_worker_module_and_view_module_is_registered():
     """A module that defines an agent, task, timer or page but is missing from the list would never run."""
-    from streams import agents, http
+    from streams import http
+    from streams.agents.roles import ROLE_MODULES
 
-    listed = set(agents.WORKER_MODULES) | set(http.VIEW_MODULES)
+    listed = {name for names in ROLE_MODULES.values() for name in names} | set(http.VIEW_MODULES)
     defining = {module_name(path) for path in python_files("streams")
                 if re.search(r"^\s*@app\.(agent|task|timer|crontab|service|page)\b|\bapp\.tables\.add\(", path.read_text(encoding="utf-8"), re.MULTILINE)}
     assert defining - listed == set(), "defines stream processing or views but is not registered"

@@ -1,14 +1,16 @@
 """The deadline watcher: a Faust timer that sends `overdue` (and, by policy, `escalate`) commands.
 
-It looks at the appeals of this worker's partitions in the ledger table. Command ids are
-derived from the appeal and its deadline, so the ledger appends each at most once.
+It runs with the ledger role and looks at the open and escalated appeals of the partitions this worker
+judges (the ledger table's index of them, streams/agents/ledger_store.py), so with several ledger
+processes each watches its own partitions. Command ids are derived from the appeal and its deadline,
+so the ledger appends each at most once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from .. import settings, topics
 from ..app import app
@@ -29,7 +31,8 @@ if settings.DEADLINE_CHECK_SECONDS > 0:
     async def watch_deadlines() -> None:
         now, sent = datetime.now(timezone.utc), 0   # each appeal's day is its region's (domain/deadlines.py)
         ring = ring_file(ASSERTIONS_FILE).current()
-        for state in list(appeal_id_to_state.data.values()):
+        # No region's local day is later than the UTC day after: every appeal past its due day is among these.
+        for state in list(appeal_id_to_state.watched(before=(now + timedelta(days=1)).date())):
             for command in deadline_commands(state, now, settings.ESCALATE_AFTER_WORKING_DAYS, settings.IMPORT_SETTLE):
                 if command["command_id"] in _sent:
                     continue

@@ -1,15 +1,18 @@
 """The ledger agent: each command is checked against its appeal's state and appended as an event.
 
-Exactly one outcome per command, across crashes, without Kafka transactions:
+Exactly one outcome per command, across crashes and paused workers:
 - the state table `appeal_id_to_state` has appeals.events itself as its changelog, so the
-  state a worker recovers is the fold of what the ledger really holds, never more or less;
+  state a worker recovers is the fold of what the ledger really holds, never more or less; it is
+  kept on local disk with the offset it reached (streams/agents/ledger_store.py), so a restart
+  folds only what came since;
 - commands, events and rejections are co-partitioned: command partition p writes only to
   partition p of appeals.events and appeals.rejected, each record naming its command's offset
   (the `tyndau-command` header on events, source_offset in rejections);
 - commands are judged in batches (`streams/agents/judge.py`: any bytes get an event or a rejection,
-  never an exception); a batch's rejections are written and acknowledged before its events
-  are sent, so a durable event implies every earlier rejection is durable too;
-- a batch's states reach the table only after all its outcomes are acknowledged, so a batch
+  never an exception); each partition's rejections and events of a batch are one Kafka
+  transaction (streams/kafka/outcome_writer.py), by the partition's own transactional producer,
+  opened before the table recovers the partition: a worker that lost the partition is fenced;
+- a batch's states reach the table only after its transactions are committed, so a batch
   that fails leaves no state the log does not hold;
 - a command off the partition its key hashes to is rejected (`wrong_partition`), so each
   appeal's chain lives in one partition and no second ledger starts a fork of it;
@@ -26,7 +29,8 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
 from typing import Any
 
 import faust
@@ -38,6 +42,7 @@ from ..auth.keys import ASSERTIONS_FILE, KeyRing, ring_file
 from ..avro import codec
 from ..domain.appeal import AppealState, evolve
 from ..kafka.outcome_writer import OutcomeWriter, Outgoing
+from .ledger_store import LedgerStore
 from ..kafka.rejection_index import rejected_command_offsets_after
 from ..topics import AUTH_HEADER, COMMAND_ID_HEADER, SOURCE_HEADER
 from .channels import commands_topic, events_topic
@@ -80,50 +85,88 @@ class RefusedAssertions:
 
 
 class AppealLedgerTable(faust.Table):
-    """appeal id → AppealState, recovered by folding appeals.events (this table's changelog),
-    and, per command partition, which command offsets already have their outcome on the log."""
+    """appeal id → AppealState, kept on local disk per partition (streams/agents/ledger_store.py) and
+    recovered by folding appeals.events (this table's changelog) from the last offset the disk holds;
+    and, per command partition, which command offsets already have their outcome on the log.
+
+    Faust's own store stays empty: the states live in `self.disk`, which Faust's recovery reaches
+    through `persisted_offset` and `apply_changelog_batch`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.judged_upto: dict[int, int] = {}       # every command up to here is judged
-        self.judged_beyond: dict[int, set[int]] = {}  # and these later ones (rejections after the last event)
+        self.disk = LedgerStore(settings.LEDGER_STATE_DIR, settings.LEDGER_CACHE_STATES)
+        self.judged_beyond: dict[int, set[int]] = {}  # later ones than the disk's judged offset (rejections after the last event)
         self.refused_assertions = RefusedAssertions()
+        self.active: set[int] = set()                 # the command partitions this worker judges
+
+    def persisted_offset(self, tp: Any) -> int | None:
+        return self.disk.open(tp.partition).offset if tp.topic == topics.EVENTS else None
 
     def apply_changelog_batch(self, batch) -> None:
+        """Fold events into their partition's states; idempotent, so an event read twice changes nothing."""
+        folded: dict[int, tuple[dict[str, AppealState], list[int], list[int]]] = {}
         for record in batch:
             message = record.message
+            states, offsets, judged = folded.setdefault(message.partition, ({}, [], []))
+            offsets.append(message.offset)
             try:
                 event = codec.decode(message.value)
                 key = event["appeal_id"]
-                self.data[key] = evolve(self.data.get(key), event)
+                state = states.get(key) or self.disk.get(message.partition, key)
+                if state is None or event["sequence"] > state.sequence:
+                    states[key] = evolve(state, event)
             except Exception as error:  # not the ledger's writing: `tyndau verify` reports it; recovery goes on
                 log.error("skipping %s[%s]@%s in recovery, it is not an event this ledger can fold: %s",
                           message.topic, message.partition, message.offset, type(error).__name__)
                 continue
             source = source_of(message.headers)
             if source:
-                self.judged(*source)
+                judged.append(source[1])
+        for partition, (states, offsets, judged) in folded.items():
+            self.disk.open(partition).write(states, max(offsets), max(judged, default=None))
+
+    async def on_rebalance(self, assigned, revoked, newly_assigned, generation_id: int = 0) -> None:
+        """Before Faust recovers the new partitions: fence their previous owner, open their databases."""
+        await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+        mine = {tp.partition for tp in assigned if tp.topic == topics.COMMANDS}
+        held = {tp.partition for tp in assigned if tp.topic == topics.EVENTS}
+        outcome_writer.assigned(mine)
+        await outcome_writer.fence({tp.partition for tp in newly_assigned if tp.topic == topics.COMMANDS})
+        for partition in set(self.disk.partitions) - held:
+            self.disk.close(partition)
+        for partition in held:
+            self.disk.open(partition)
+        self.active = mine
 
     async def on_recovery_completed(self, active_tps, standby_tps) -> None:
         await super().on_recovery_completed(active_tps, standby_tps)
         partitions = sorted(tp.partition for tp in active_tps if tp.topic == topics.EVENTS)
-        after = {p: self.judged_upto.get(p, -1) for p in partitions}
+        after = {p: self.judged_upto(p) for p in partitions}
         for partition, offsets in (await rejected_command_offsets_after(after)).items():
             self.judged_beyond[partition] = offsets
 
-    def judged(self, partition: int, offset: int) -> None:
-        if offset > self.judged_upto.get(partition, -1):
-            self.judged_upto[partition] = offset
+    def judged_upto(self, partition: int) -> int:
+        upto = self.disk.open(partition).judged_upto
+        return -1 if upto is None else upto
 
     def already_judged(self, partition: int, offset: int) -> bool:
-        return offset <= self.judged_upto.get(partition, -1) or offset in self.judged_beyond.get(partition, ())
+        return offset <= self.judged_upto(partition) or offset in self.judged_beyond.get(partition, ())
 
-    def state_of(self, appeal_id: str) -> AppealState | None:
-        return self.data.get(appeal_id)
+    def state_of(self, partition: int, appeal_id: str) -> AppealState | None:
+        return self.disk.get(partition, appeal_id)
 
-    def remember(self, appeal_id: str, state: AppealState) -> None:
-        # Written to the local store only: the event sent to appeals.events is the changelog record.
-        self.data[appeal_id] = state
+    def remember(self, partition: int, states: dict[str, AppealState], last_event: int | None, judged: int) -> None:
+        # Written to the local disk only: the events sent to appeals.events are the changelog records.
+        self.disk.open(partition).write(states, last_event, judged)
+
+    def watched(self, before: date) -> Iterator[AppealState]:
+        """The open or escalated appeals of the partitions this worker judges, due before `before`."""
+        return self.disk.watched(sorted(self.active), before)
+
+    async def on_stop(self) -> None:
+        await super().on_stop()
+        await outcome_writer.stop()
+        self.disk.close_all()
 
 
 appeal_id_to_state: AppealLedgerTable = app.tables.add(
@@ -137,40 +180,41 @@ outcome_writer = OutcomeWriter()
 
 class Batch:
     """One batch of commands being judged. The states its events lead to are kept here, apart
-    from the table, and become the table's only once every outcome is acknowledged (`commit`):
-    a batch that fails half-way leaves no phantom state behind."""
+    from the table, and become the table's only once their partition's transaction is committed
+    (`commit`): a batch that fails half-way leaves no phantom state behind."""
 
     def __init__(self, table: AppealLedgerTable, ring: KeyRing) -> None:
         self.table, self.ring = table, ring
-        self.states: dict[str, AppealState] = {}
-        self.judged: list[tuple[int, int]] = []
+        self.states: dict[int, dict[str, AppealState]] = {}
+        self.judged: dict[int, int] = {}
         self.events: list[Outgoing] = []
         self.rejections: list[Outgoing] = []
 
-    def state_of(self, appeal_id: str) -> AppealState | None:
-        state = self.states.get(appeal_id)
-        return state if state is not None else self.table.state_of(appeal_id)
-
     def add(self, message: Any, now: datetime) -> None:
         partition = message.partition
+        states = self.states.setdefault(partition, {})
         refused = self.table.refused_assertions
-        verdict = judge(message, now, self.state_of, self.ring, refused)
+
+        def state_of(appeal_id: str) -> AppealState | None:
+            state = states.get(appeal_id)
+            return state if state is not None else self.table.state_of(partition, appeal_id)
+
+        verdict = judge(message, now, state_of, self.ring, refused)
         if verdict.rejection is not None and verdict.rejection["sent_by"] is not None:
             refused.add(header(message.headers, AUTH_HEADER))
         if verdict.event is not None:
-            self.states[verdict.event["appeal_id"]] = verdict.state
+            states[verdict.event["appeal_id"]] = verdict.state
             self.events.append((partition, verdict.key, verdict.value,
                                 [(SOURCE_HEADER, f"{partition}:{message.offset}".encode()),
                                  (COMMAND_ID_HEADER, verdict.event["command_id"].encode())]))
         else:
             self.rejections.append((partition, verdict.key, verdict.value, []))
-        self.judged.append((partition, message.offset))
+        self.judged[partition] = max(message.offset, self.judged.get(partition, -1))
 
-    def commit(self) -> None:
-        for appeal_id, state in self.states.items():
-            self.table.remember(appeal_id, state)
-        for partition, offset in self.judged:
-            self.table.judged(partition, offset)
+    def commit(self, written: dict[int, int | None]) -> None:
+        """Keep the states of the partitions whose outcomes are on the log (`written`: their last event's offset)."""
+        for partition, last_event in written.items():
+            self.table.remember(partition, self.states.get(partition, {}), last_event, self.judged[partition])
 
 
 @app.agent(commands_topic)
@@ -184,10 +228,7 @@ async def append_appeal_events(stream):
                 if appeal_id_to_state.already_judged(message.partition, message.offset):
                     continue  # re-delivered after a restart: its outcome is already on the log
                 batch.add(message, now)
-            # Rejections first, acknowledged, then the events: a durable event implies the
-            # rejections judged before it are durable (see the module's docstring).
-            await outcome_writer.write(topics.REJECTED, batch.rejections)
-            await outcome_writer.write(topics.EVENTS, batch.events)
-            batch.commit()
+            # Each partition's rejections and events in one transaction (streams/kafka/outcome_writer.py).
+            batch.commit(await outcome_writer.write(batch.rejections, batch.events))
     finally:
         await outcome_writer.stop()

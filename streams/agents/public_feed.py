@@ -1,16 +1,21 @@
 """The public feed agent: appeals.events → appeals.public without personal data, exactly once.
 
-Runs in the worker as an app task with its own consumer group (topics.PUBLIC_FEED_GROUP, `<app id>-public-feed`): each
-batch is written in one Kafka transaction together with the consumed offsets, so a crash
-neither loses nor repeats a public record (readers use isolation.level=read_committed).
+Runs in a worker with the feed role as an app task with its own consumer group (topics.PUBLIC_FEED_GROUP,
+`<app id>-public-feed`), which any number of feed processes share: each partition's batch is written in one
+Kafka transaction together with its consumed offset, by that partition's own transactional producer, so a
+crash neither loses nor repeats a public record and a paused process that lost the partition is fenced
+(readers use isolation.level=read_committed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import ProducerFenced
 
 from .. import settings, topics
 from ..app import app
@@ -31,34 +36,83 @@ def feed_event(event: dict[str, Any], key: str) -> dict[str, Any]:
     }
 
 
+class FeedProducers(ConsumerRebalanceListener):
+    """One transactional producer per partition of appeals.events this process is given, created (and so
+    fencing the partition's previous owner) before the first batch of it is read. Several feed processes
+    share the partitions through the consumer group; each batch of a partition is one transaction together
+    with its consumed offset."""
+
+    def __init__(self) -> None:
+        self.producers: dict[int, AIOKafkaProducer] = {}
+        self.owned: set[int] = set()
+        self.locks: dict[int, asyncio.Lock] = {}
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        self.owned -= {tp.partition for tp in revoked}
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        self.owned |= {tp.partition for tp in assigned}
+        for partition in sorted(self.owned):
+            await self.producer_for(partition)
+
+    async def producer_for(self, partition: int) -> AIOKafkaProducer:
+        """The partition's producer, created (fencing its previous owner) the first time it is asked for. A
+        partition this process had before keeps its producer: if another process held it meanwhile, that
+        producer is fenced and the first batch stops this process, which then starts afresh."""
+        async with self.locks.setdefault(partition, asyncio.Lock()):
+            producer = self.producers.get(partition)
+            if producer is None:
+                producer = AIOKafkaProducer(**connection(), acks="all", enable_idempotence=True, linger_ms=5,
+                                            transactional_id=f"{topics.PUBLIC_FEED_TRANSACTIONAL_ID}-{partition}")
+                await producer.start()
+                self.producers[partition] = producer
+            return producer
+
+    async def stop(self) -> None:
+        for producer in self.producers.values():
+            await producer.stop()
+        self.producers = {}
+
+    async def publish(self, tp: TopicPartition, records: list[Any]) -> None:
+        producer = await self.producer_for(tp.partition)
+        try:
+            async with producer.transaction():
+                for record in records:
+                    value = published(tp, record)
+                    if value is not None:
+                        await producer.send(topics.PUBLIC, key=record.key, value=value, partition=tp.partition)
+                await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, topics.PUBLIC_FEED_GROUP)
+        except ProducerFenced:
+            if tp.partition in self.owned:
+                log.critical("public feed fenced on partition %d while assigned to it; stopping", tp.partition)
+                os._exit(70)
+            log.warning("public feed: partition %d moved to another process; its batch is left to it", tp.partition)
+
+
+def published(tp: TopicPartition, record: Any) -> bytes | None:
+    try:
+        event = codec.decode(record.value)
+        return codec.encode_event(feed_event(event, settings.PSEUDONYM_KEY), codec.PUBLIC_EVENT)
+    except Exception as error:  # not the ledger's writing: the projector records it, verify reports it
+        log.error("public feed: skipping %s[%d]@%d, not an event it can publish: %s",
+                  tp.topic, tp.partition, record.offset, type(error).__name__)
+        return None
+
+
 @app.task
 async def publish_public_feed() -> None:
-    consumer = AIOKafkaConsumer(topics.EVENTS, **connection(), group_id=topics.PUBLIC_FEED_GROUP,
+    consumer = AIOKafkaConsumer(**connection(), group_id=topics.PUBLIC_FEED_GROUP,
                                 enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
                                 session_timeout_ms=10_000, heartbeat_interval_ms=2_000)
-    producer = AIOKafkaProducer(**connection(), transactional_id=topics.PUBLIC_FEED_TRANSACTIONAL_ID,
-                                acks="all", enable_idempotence=True, linger_ms=5)
+    producers = FeedProducers()
+    consumer.subscribe([topics.EVENTS], listener=producers)
     await consumer.start()
-    await producer.start()
     try:
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
-            if not batches:
-                continue
-            async with producer.transaction():
-                offsets: dict[TopicPartition, int] = {}
-                for tp, records in batches.items():
-                    for record in records:
-                        try:
-                            event = codec.decode(record.value)
-                            value = codec.encode_event(feed_event(event, settings.PSEUDONYM_KEY), codec.PUBLIC_EVENT)
-                        except Exception as error:  # not the ledger's writing: the projector records it, verify reports it
-                            log.error("public feed: skipping %s[%d]@%d, not an event it can publish: %s",
-                                      tp.topic, tp.partition, record.offset, type(error).__name__)
-                            continue
-                        await producer.send(topics.PUBLIC, key=record.key, value=value, partition=tp.partition)
-                    offsets[tp] = records[-1].offset + 1
-                await producer.send_offsets_to_transaction(offsets, topics.PUBLIC_FEED_GROUP)
+            for tp, records in batches.items():
+                if records:
+                    await producers.publish(tp, records)
     finally:
-        await producer.stop()
+        await producers.stop()
         await consumer.stop()

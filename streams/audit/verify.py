@@ -68,7 +68,8 @@ def check_event(cursors: dict[str, ChainCursor], event: dict[str, Any], where: d
 
 async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, ChainCursor], Report, dict]:
     report, cursors = Report(), {}
-    async with TopicReader(bootstrap, topics.EVENTS, isolation_level="read_uncommitted") as reader:
+    # What every reader of the ledger sees: committed records (a fenced worker's aborted writes are no events).
+    async with TopicReader(bootstrap, topics.EVENTS) as reader:
         async for tp, records in reader.batches():
             for record in records:
                 report.events += 1

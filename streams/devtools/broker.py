@@ -182,7 +182,10 @@ class Broker:
             os.kill(pid, 0)
         except ProcessLookupError:
             return False
-        return True
+        try:   # a dead broker whose parent died too stays a zombie where nothing reaps orphans
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return True
 
     def _pid(self) -> int | None:
         try:

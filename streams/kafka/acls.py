@@ -64,8 +64,8 @@ def grants(app_id: str | None = None) -> list[Grant]:
         Grant(users(), ("Read",), "group", (app_id,), prefixed=True, why="its consumer groups"),
         Grant(worker, ("Create", "Read", "Write", "Describe"), "topic", (f"{app_id}-",), prefixed=True,
               why="Faust's own topics: its tables' changelogs and its leader topic"),
-        Grant(public_feed, ("Write", "Describe"), "transactional-id", (f"{app_id}-",), prefixed=True,
-              why="the public feed's transactional producer"),
+        Grant(tuple(sorted(set(worker) | set(public_feed))), ("Write", "Describe"), "transactional-id", (f"{app_id}-",),
+              prefixed=True, why="the ledger's and the public feed's transactional producers, one per partition"),
     ]
     return out
 

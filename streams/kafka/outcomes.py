@@ -91,8 +91,8 @@ class OutcomeReader:
         self.consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> dict[TopicPartition, int]:
-        self.consumer = AIOKafkaConsumer(**connection(self.bootstrap), enable_auto_commit=False,
-                                         group_id=None, auto_offset_reset="earliest")
+        self.consumer = AIOKafkaConsumer(**connection(self.bootstrap), enable_auto_commit=False, group_id=None,
+                                         auto_offset_reset="earliest", isolation_level="read_committed")
         await self.consumer.start()
         partitions = await topic_partitions(self.bootstrap, [topics.EVENTS, topics.REJECTED])
         self.consumer.assign(partitions)

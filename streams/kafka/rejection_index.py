@@ -22,7 +22,8 @@ async def rejected_command_offsets_after(after: dict[int, int], chunk: int = 100
     """
     if not after:
         return {}
-    consumer = AIOKafkaConsumer(**connection(), group_id=None, enable_auto_commit=False)
+    # Committed rejections only: a fenced worker's aborted transaction judged nothing.
+    consumer = AIOKafkaConsumer(**connection(), group_id=None, enable_auto_commit=False, isolation_level="read_committed")
     await consumer.start()
     found: dict[int, set[int]] = {p: set() for p in after}
     try:
@@ -35,13 +36,12 @@ async def rejected_command_offsets_after(after: dict[int, int], chunk: int = 100
             while stop > starts[tp] and not reached:
                 begin = max(starts[tp], stop - chunk)
                 consumer.seek(tp, begin)
-                position = begin
-                while position < stop:
+                # The position, not the records: transaction markers take offsets no record is handed for.
+                while await consumer.position(tp) < stop:
                     records = (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
                     for record in records:
                         if record.offset >= stop:
                             break
-                        position = record.offset + 1
                         try:
                             source_offset = codec.decode(record.value)["source_offset"]
                         except Exception as error:  # not the ledger's writing; it names no command

@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 
 from streams.avro import codec
+from streams.domain.chain import chain_problems
 from streams.kafka.topic_reader import TopicReader
 
 
@@ -31,3 +32,12 @@ def ledger_of(bootstrap: str, appeal_ids: set[str]) -> dict[str, list[dict]]:
             assert record.key.decode() == event["appeal_id"]
             events[event["appeal_id"]].append(event)
     return events
+
+
+def assert_ledger_matches(events: dict[str, list[dict]], expected: dict[str, list[str]]) -> None:
+    assert set(events) == set(expected), "the appeals with events are exactly the validly filed ones"
+    for appeal_id, command_ids in expected.items():
+        got = [e["command_id"] for e in events[appeal_id]]
+        assert got == command_ids, f"{appeal_id}: events {got} != commands {command_ids}"
+        assert [e["sequence"] for e in events[appeal_id]] == list(range(1, len(command_ids) + 1))
+        assert chain_problems(events[appeal_id]) == [], appeal_id

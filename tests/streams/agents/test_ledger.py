@@ -15,7 +15,7 @@ from streams.agents.ledger import Batch, RefusedAssertions
 from streams.avro import codec
 from streams.clients.publish import publish_lines
 from streams.domain.chain import chain_problems
-from tests.support.kafka_reading import ledger_of, read_all
+from tests.support.kafka_reading import assert_ledger_matches, ledger_of, read_all
 from tests.support.messages import FILING, RING, signed_message
 from tests.support.workload import generate
 
@@ -27,15 +27,6 @@ def rejections_of(bootstrap: str, appeal_ids: set[str], prefix: str) -> list[dic
         if (rejected["appeal_id"] or "").startswith(prefix) or rejected["command"].startswith(f"{{not json {prefix}".encode()):
             out.append(rejected)
     return out
-
-
-def assert_ledger_matches(events: dict[str, list[dict]], expected: dict[str, list[str]]) -> None:
-    assert set(events) == set(expected), "the appeals with events are exactly the validly filed ones"
-    for appeal_id, command_ids in expected.items():
-        got = [e["command_id"] for e in events[appeal_id]]
-        assert got == command_ids, f"{appeal_id}: events {got} != commands {command_ids}"
-        assert [e["sequence"] for e in events[appeal_id]] == list(range(1, len(command_ids) + 1))
-        assert chain_problems(events[appeal_id]) == [], appeal_id
 
 
 @pytest.mark.integration
@@ -110,17 +101,15 @@ class Table:
     """The part of the ledger's table a batch uses."""
 
     def __init__(self):
-        self.data, self.judged_offsets = {}, []
+        self.data, self.judged_upto, self.last_events = {}, {}, {}
         self.refused_assertions = RefusedAssertions()
 
-    def state_of(self, appeal_id):
+    def state_of(self, partition, appeal_id):
         return self.data.get(appeal_id)
 
-    def remember(self, appeal_id, state):
-        self.data[appeal_id] = state
-
-    def judged(self, partition, offset):
-        self.judged_offsets.append((partition, offset))
+    def remember(self, partition, states, last_event, judged):
+        self.data.update(states)
+        self.judged_upto[partition], self.last_events[partition] = judged, last_event
 
 
 def command(kind: str, n: int, **fields) -> bytes:
@@ -137,22 +126,31 @@ def test_a_poison_command_between_valid_ones_rejects_only_itself_and_keeps_the_c
                 command("answer", 4, outcome="resolved")]
     for offset, value in enumerate(messages):
         batch.add(signed_message(b"a-1", value, offset=offset), NOW)
-    assert table.data == {} and table.judged_offsets == [], "nothing is visible before the outcomes are durable"
+    assert table.data == {} and table.judged_upto == {}, "nothing is visible before the outcomes are durable"
     events = [codec.decode(value) for _, _, value, _ in batch.events]
     rejections = [codec.decode(value) for _, _, value, _ in batch.rejections]
     assert [e["command_id"] for e in events] == ["c-1", "c-2", "c-4"]
     assert [e["sequence"] for e in events] == [1, 2, 3] and chain_problems(events) == []
     assert [(r["reason"], r["source_offset"]) for r in rejections] == [("unknown_type", 2), ("invalid_field", 3)]
-    batch.commit()
+    batch.commit({0: 41})   # partition 0's transaction is committed; its last event is at offset 41
     assert table.data["a-1"].sequence == 3 and table.data["a-1"].last_hash == events[-1]["hash"]
-    assert sorted(offset for _, offset in table.judged_offsets) == list(range(5))
+    assert table.judged_upto == {0: 4} and table.last_events == {0: 41}
+
+
+def test_a_partition_that_moved_keeps_no_state_from_the_batch():
+    """The writer leaves out a partition fenced by its new owner: none of its states reach the table."""
+    table = Table()
+    batch = Batch(table, RING)
+    batch.add(signed_message(b"a-1", json.dumps(FILING).encode()), NOW)
+    batch.commit({})
+    assert table.data == {} and table.judged_upto == {}
 
 
 def test_a_batch_never_committed_leaves_the_table_as_it_was():
     table = Table()
     first = Batch(table, RING)
     first.add(signed_message(b"a-1", json.dumps(FILING).encode()), NOW)
-    first.commit()
+    first.commit({0: 0})
     failed = Batch(table, RING)
     failed.add(signed_message(b"a-1", command("answer", 2, outcome="resolved"), offset=1), NOW)
     # The write of `failed` never completes: its state is dropped with it, and the next batch

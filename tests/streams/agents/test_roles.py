@@ -1,4 +1,5 @@
-"""register() of streams/agents and streams/http: the Faust app gets exactly the agents, tasks, timer and routes documented."""
+"""streams/agents/roles.py: which roles a worker may be given, and that each registers exactly its agents, tasks,
+timer and routes (streams/http registers the api role's views)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,18 @@ import sys
 
 import pytest
 
+from streams.agents.roles import ROLES, RolesError, parse_roles
 from streams.settings import ROOT
+
+CHDB, SERVER = "chdb:///var/tyndau/clickhouse", "https://clickhouse.internal:8443/tyndau"
 
 # Run in a child process: importing the worker modules registers them with the one Faust app.
 PROBE = r"""
-import json, sys, types
-from streams import agents, http
+import json, os, sys, types
+from streams import http
+from streams.agents import roles as agents
 from streams.app import app
+agents.WORKER_MODULES = tuple(m for r in agents.ROLES for m in agents.ROLE_MODULES[r])
 
 def recording(package):
     calls, real = [], package.importlib.import_module
@@ -28,7 +34,7 @@ loaded = lambda names: [n for n in names if n in sys.modules]
 out = {"worker_modules": list(agents.WORKER_MODULES), "view_modules": list(http.VIEW_MODULES),
        "loaded_before": loaded(agents.WORKER_MODULES + http.VIEW_MODULES)}
 agent_calls, view_calls = recording(agents), recording(http)
-agents.register()
+agents.register(tuple(os.environ.get("PROBE_ROLES", ",".join(agents.ROLES)).split(",")))
 out["agent_calls"], out["views_after_agents"] = agent_calls, loaded(http.VIEW_MODULES)
 http.register()
 out["view_calls"], out["loaded_after"] = view_calls, loaded(agents.WORKER_MODULES + http.VIEW_MODULES)
@@ -55,7 +61,7 @@ def worker_app() -> dict:
 def test_register_imports_exactly_the_listed_modules(worker_app):
     assert worker_app["loaded_before"] == []
     assert worker_app["agent_calls"] == worker_app["worker_modules"] == [
-        "streams.agents.ledger", "streams.agents.deadline_watcher", "streams.agents.projector", "streams.agents.public_feed"]
+        "streams.agents.ledger", "streams.agents.projector", "streams.agents.public_feed", "streams.agents.deadline_watcher"]
     assert worker_app["views_after_agents"] == []        # the stream processing needs no view
     assert worker_app["view_calls"] == worker_app["view_modules"] == [
         "streams.http.access", "streams.http.intake", "streams.http.queries", "streams.http.history", "streams.http.dashboard",
@@ -107,3 +113,51 @@ def test_every_route_the_docstrings_list_is_served_and_no_other(worker_app):
     assert served == documented
     # HEAD is answered wherever GET or POST is.
     assert {shape(p) for m, p in worker_app["routes"] if m == "HEAD"} == {p for _, p in documented}
+
+
+def test_a_ledger_process_registers_the_ledger_and_its_watcher_and_no_projector():
+    done = registered(TYNDAU_DEADLINE_CHECK_SECONDS="30", PROBE_ROLES="ledger,deadlines")
+    assert done["agent_calls"] == ["streams.agents.ledger", "streams.agents.deadline_watcher"]
+    assert done["agents"] == {"streams.agents.ledger.append_appeal_events": "appeals.commands"}
+    assert set(done["tasks"]) >= {"streams.agents.deadline_watcher.watch_deadlines"}
+    assert not {"streams.agents.projector.project_events", "streams.agents.public_feed.publish_public_feed"} & set(done["tasks"])
+
+
+def test_a_projector_process_registers_no_agent():
+    done = registered(PROBE_ROLES="projector")
+    assert done["agents"] == {} and "streams.agents.projector.project_events" in done["tasks"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ledger,projector,feed,deadlines,api", ROLES),
+    ("api, projector", ("projector", "api")),          # spaces, any order: ROLES order
+    ("ledger,ledger,feed", ("ledger", "feed")),        # a role named twice runs once
+    ("deadlines,ledger,feed", ("ledger", "feed", "deadlines")),
+])
+def test_roles_are_read_in_a_fixed_order(text, expected):
+    assert parse_roles(text, CHDB) == expected
+
+
+@pytest.mark.parametrize("text, dsn, says", [
+    ("ledger,projecter", CHDB, "unknown role projecter"),
+    ("", CHDB, "no role given"),
+    (" , ", CHDB, "no role given"),
+    ("deadlines", CHDB, "run it with the ledger role"),
+    ("projector", CHDB, "run projector and api together"),
+    ("ledger,api", CHDB, "run projector and api together"),
+])
+def test_a_role_set_that_cannot_run_is_refused_with_the_reason(text, dsn, says):
+    with pytest.raises(RolesError, match=says):
+        parse_roles(text, dsn)
+
+
+def test_with_a_clickhouse_server_projectors_and_apis_run_apart():
+    assert parse_roles("projector", SERVER) == ("projector",)
+    assert parse_roles("api", SERVER) == ("api",)
+
+
+def test_worker_refuses_unknown_roles_before_touching_kafka(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "streams.cli", "worker", "--roles", "ledger,judge"], cwd=ROOT,
+                          env=dict(os.environ, TYNDAU_KAFKA="127.0.0.1:1", TYNDAU_DATA_DIR=str(tmp_path)),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "unknown role judge" in done.stderr
