@@ -75,8 +75,8 @@ app = TyndauApp(
     producer_linger=0.005,
     broker_max_poll_records=5000,
     stream_buffer_maxsize=20000,
-    # A worker that dies is noticed within 10 s, so its partitions move (or return) quickly.
-    broker_session_timeout=10.0,
+    # A worker that dies is noticed within 8 s (TYNDAU_SESSION_TIMEOUT_SECONDS), so its partitions move (or return) quickly.
+    broker_session_timeout=settings.SESSION_TIMEOUT_SECONDS,
     # Static membership: a ledger process restarted under the same name (`tyndau up`, a StatefulSet pod) takes
     # its partitions back at once instead of waiting out the session timeout and a rebalance.
     consumer_group_instance_id=settings.WORKER_NAME or None,

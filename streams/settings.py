@@ -115,6 +115,9 @@ STANDBY_REPLICAS = _int("TYNDAU_STANDBY_REPLICAS", 1)
 # This process's stable name among the ledger processes (a pod's name; `tyndau up` sets ledger-1, ledger-2, …):
 # the ledger's consumer group knows a restarted process by it. Unique per process; empty: no static membership.
 WORKER_NAME = _env("TYNDAU_WORKER_NAME", "")
+# How long a ledger process may go silent before the group moves its partitions (failover takes this plus a few
+# seconds); at least the broker's group.min.session.timeout.ms (6 s by default).
+SESSION_TIMEOUT_SECONDS = _float("TYNDAU_SESSION_TIMEOUT_SECONDS", 8.0)
 # What this process runs when `tyndau worker` is given no --roles (comma-separated; README: roles).
 WORKER_ROLES = _env("TYNDAU_WORKER_ROLES", "ledger,projector,feed,deadlines,api")
 

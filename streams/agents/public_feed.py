@@ -21,6 +21,7 @@ from .. import settings, topics
 from ..app import app
 from ..avro import codec
 from ..domain.privacy import published_payload
+from ..kafka.outcome_writer import TRANSACTION_TIMEOUT_MS
 from ..kafka.security import connection
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class FeedProducers(ConsumerRebalanceListener):
             producer = self.producers.get(partition)
             if producer is None:
                 producer = AIOKafkaProducer(**connection(), acks="all", enable_idempotence=True, linger_ms=5,
+                                            transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
                                             transactional_id=f"{topics.PUBLIC_FEED_TRANSACTIONAL_ID}-{partition}")
                 await producer.start()
                 self.producers[partition] = producer

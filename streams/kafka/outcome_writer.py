@@ -26,6 +26,9 @@ from .security import connection
 log = logging.getLogger(__name__)
 
 Outgoing = tuple[int, bytes | None, bytes, list[tuple[str, bytes]]]   # (partition, key, value, headers)
+# A batch's transaction takes well under a second. One left open (its writer stalled) holds back every
+# read_committed reader of the partition until the broker aborts it: after 10 s, not Kafka's default 60 s.
+TRANSACTION_TIMEOUT_MS = 10_000
 
 
 class OutcomeWriter:
@@ -54,7 +57,8 @@ class OutcomeWriter:
                     await old.stop()
                 producer = AIOKafkaProducer(**connection(), transactional_id=f"{self.transactional_prefix}-{partition}", acks="all",
                                             enable_idempotence=True, max_batch_size=settings.LEDGER_RECORD_BATCH_BYTES,
-                                            client_id=f"{topics.LEDGER_CLIENT_ID}-{partition}", linger_ms=0)
+                                            client_id=f"{topics.LEDGER_CLIENT_ID}-{partition}", linger_ms=0,
+                                            transaction_timeout_ms=TRANSACTION_TIMEOUT_MS)
                 await producer.start()   # InitProducerId: from here on the previous owner's producer is fenced
                 self.producers[partition] = producer
 
