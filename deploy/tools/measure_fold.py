@@ -14,34 +14,17 @@ import argparse
 import json
 import sys
 import time
-from datetime import date, datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
+from bench.replay import simulated_events  # noqa: E402
 from streams.avro import codec  # noqa: E402
-from streams.clients.signing import SIMULATOR  # noqa: E402
-from streams.devtools.simulate import commands, default_propensities  # noqa: E402
-from streams.domain.appeal import decide, evolve  # noqa: E402
-from streams.domain.chain import seal  # noqa: E402
-from streams.domain.commands import CommandError, parse_command  # noqa: E402
-from streams.domain.principals import actor_record, authorize  # noqa: E402
+from streams.domain.appeal import evolve  # noqa: E402
 
 
 def judged_events(appeals: int) -> list[tuple[str, bytes]]:
-    states, out = {}, []
-    now = datetime.now(timezone.utc)
-    for command in commands(appeals, 7, date(2024, 1, 1), 365, default_propensities()):
-        try:
-            parsed = parse_command(command)
-            authorize(SIMULATOR, parsed, states.get(parsed.appeal_id))
-            actor, imported_by = actor_record(SIMULATOR, parsed)
-            event = seal(decide(states.get(parsed.appeal_id), parsed, now, actor, imported_by))
-        except CommandError:
-            continue
-        states[parsed.appeal_id] = evolve(states.get(parsed.appeal_id), event)
-        out.append((parsed.appeal_id, codec.encode_event(event)))
-    return out
+    return [(appeal_id, codec.encode_event(event)) for appeal_id, event, _ in simulated_events(appeals, seed=7)]
 
 
 def main() -> None:

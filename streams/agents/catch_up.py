@@ -58,7 +58,7 @@ def fold_records(held: PartitionState, records: list, source_of: Callable) -> in
                           type(error).__name__)
                 continue
         source = source_of(record.headers)
-        if source:
+        if source and source[0] == record.partition:   # a command of this partition (co-partitioned topics)
             judged = source[1] if judged is None else max(judged, source[1])
     held.write(states, records[-1].offset, judged)
     return len(records)
@@ -81,6 +81,12 @@ async def catch_up(store: LedgerStore, partitions: list[int], source_of: Callabl
         todo = {}
         for p, tp in tps.items():
             offset = store.open(p).offset
+            if offset is not None and offset >= ends[tp]:
+                # The disk has folded events the log does not hold (a restored or recreated topic): not the truth.
+                log.warning("ledger state of partition %d is ahead of %s (offset %d, log end %d); folded again from the log",
+                            p, topic, offset, ends[tp])
+                store.open(p).discard()
+                offset = None
             begin = starts[tp] if offset is None else max(starts[tp], offset + 1)
             if begin < ends[tp]:
                 consumer.seek(tp, begin)

@@ -120,7 +120,7 @@ class AppealLedgerTable(faust.Table):
                           message.topic, message.partition, message.offset, type(error).__name__)
                 continue
             source = source_of(message.headers)
-            if source:
+            if source and source[0] == message.partition:   # a command of this partition (co-partitioned topics)
                 judged.append(source[1])
         for partition, (states, offsets, judged) in folded.items():
             self.disk.open(partition).write(states, max(offsets), max(judged, default=None))

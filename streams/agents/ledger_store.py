@@ -182,6 +182,9 @@ class PartitionState:
             entries = [(key, value) for key, value in db.items(from_key=_WATCH) if key.startswith(_WATCH)]
             self.watched = {key[2:].decode(): _due_day(value) for key, value in entries}
         except Exception as error:   # noqa: BLE001 — any unreadable database is folded again from the log
+            if "lock" in str(error).lower():   # another process holds it: never delete a live database
+                raise RuntimeError(f"the ledger state in {self.path} is in use by another process: give each ledger "
+                                   "process its own TYNDAU_LEDGER_STATE_DIR") from error
             log.warning("ledger state in %s cannot be used (%s); this partition is folded again from appeals.events",
                         self.path, error)
             try:
@@ -254,6 +257,14 @@ class PartitionState:
 
     def close(self) -> None:
         self.db.close()
+
+    def discard(self) -> None:
+        """Start this partition afresh: its states are folded again from the log."""
+        self.db.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.cache, self.watched, self.offset, self.judged_upto = {}, {}, None, None
+        self.db = self._open_db()
+        self.db.put(_FORMAT, FORMAT.encode())
 
 
 class LedgerStore:

@@ -50,6 +50,11 @@ class FeedProducers(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked) -> None:
         self.owned -= {tp.partition for tp in revoked}
+        for partition in sorted({tp.partition for tp in revoked}):   # its next owner fences this producer anyway
+            async with self.locks.setdefault(partition, asyncio.Lock()):
+                producer = self.producers.pop(partition, None)
+            if producer is not None:
+                await producer.stop()
 
     async def on_partitions_assigned(self, assigned) -> None:
         self.owned |= {tp.partition for tp in assigned}
@@ -57,18 +62,20 @@ class FeedProducers(ConsumerRebalanceListener):
             await self.producer_for(partition)
 
     async def producer_for(self, partition: int) -> AIOKafkaProducer:
-        """The partition's producer, created (fencing its previous owner) the first time it is asked for. A
-        partition this process had before keeps its producer: if another process held it meanwhile, that
-        producer is fenced and the first batch stops this process, which then starts afresh."""
         async with self.locks.setdefault(partition, asyncio.Lock()):
-            producer = self.producers.get(partition)
-            if producer is None:
-                producer = AIOKafkaProducer(**connection(), acks="all", enable_idempotence=True, linger_ms=5,
-                                            transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
-                                            transactional_id=f"{topics.PUBLIC_FEED_TRANSACTIONAL_ID}-{partition}")
-                await producer.start()
-                self.producers[partition] = producer
-            return producer
+            return await self._producer(partition)
+
+    async def _producer(self, partition: int) -> AIOKafkaProducer:
+        """The partition's producer (its lock held), created the first time it is asked for after the partition
+        was assigned, which fences its previous owner; a revoked partition's producer is stopped."""
+        producer = self.producers.get(partition)
+        if producer is None:
+            producer = AIOKafkaProducer(**connection(), acks="all", enable_idempotence=True, linger_ms=5,
+                                        transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
+                                        transactional_id=f"{topics.PUBLIC_FEED_TRANSACTIONAL_ID}-{partition}")
+            await producer.start()
+            self.producers[partition] = producer
+        return producer
 
     async def stop(self) -> None:
         for producer in self.producers.values():
@@ -76,19 +83,20 @@ class FeedProducers(ConsumerRebalanceListener):
         self.producers = {}
 
     async def publish(self, tp: TopicPartition, records: list[Any]) -> None:
-        producer = await self.producer_for(tp.partition)
-        try:
-            async with producer.transaction():
-                for record in records:
-                    value = published(tp, record)
-                    if value is not None:
-                        await producer.send(topics.PUBLIC, key=record.key, value=value, partition=tp.partition)
-                await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, topics.PUBLIC_FEED_GROUP)
-        except ProducerFenced:
-            if tp.partition in self.owned:
+        async with self.locks.setdefault(tp.partition, asyncio.Lock()):
+            if tp.partition not in self.owned:
+                return   # revoked since these were fetched: the next owner reads them again from the committed offset
+            producer = await self._producer(tp.partition)
+            try:
+                async with producer.transaction():
+                    for record in records:
+                        value = published(tp, record)
+                        if value is not None:
+                            await producer.send(topics.PUBLIC, key=record.key, value=value, partition=tp.partition)
+                    await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, topics.PUBLIC_FEED_GROUP)
+            except ProducerFenced:
                 log.critical("public feed fenced on partition %d while assigned to it; stopping", tp.partition)
                 os._exit(70)
-            log.warning("public feed: partition %d moved to another process; its batch is left to it", tp.partition)
 
 
 def published(tp: TopicPartition, record: Any) -> bytes | None:

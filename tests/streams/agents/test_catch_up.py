@@ -74,3 +74,21 @@ def test_catch_up_folds_from_where_the_disk_stands_to_the_end(kafka, tmp_path):
     assert store.get(1, "A-2") == second.state
     assert store.open(0).offset == 2 and store.open(1).offset == 0
     assert store.open(0).judged_upto is not None
+
+
+def test_a_state_ahead_of_the_log_is_discarded_and_folded_again(kafka, tmp_path):
+    """A disk that has folded events the log does not hold (a restored or recreated topic) is not the truth."""
+    async def run():
+        topic = await private_topic(kafka, "catch-up-ahead", 1)
+        store = LedgerStore(tmp_path / "ledger", 100)
+        ghost, _ = lifecycle("GHOST-1", answered=True)
+        store.open(0).write({"GHOST-1": ghost.state}, 500, 900)    # folded up to offset 500 of a log that is gone
+        appeal, events = lifecycle("A-1", answered=False)
+        await produce(kafka, topic, [(0, b"A-1", events[0])])
+        folded = await catch_up(store, [0], source_of, kafka, topic=topic)
+        return folded, store, appeal
+
+    folded, store, appeal = asyncio.run(asyncio.wait_for(run(), 60))
+    assert folded == {0: 1}
+    assert store.get(0, "GHOST-1") is None and store.get(0, "A-1") == appeal.state
+    assert store.open(0).offset == 0 and store.open(0).judged_upto < 900, "the ghost's judged offset went with it"
