@@ -31,6 +31,19 @@ log = logging.getLogger(__name__)
 CHUNK = 20_000   # events folded and written per atomic write
 
 
+def fold_event(states: dict[str, AppealState], held: PartitionState, event: dict) -> None:
+    """Fold one decoded event into `states` (read through to `held`); an event the state already has changes nothing."""
+    key = event["appeal_id"]
+    state = states.get(key) or held.get(key)
+    if state is None or event["sequence"] > state.sequence:
+        states[key] = evolve(state, event)
+
+
+def judged_offset(source: tuple[int, int] | None, partition: int) -> int | None:
+    """The command offset an event's `tyndau-command` header names, if it is a command of this partition."""
+    return source[1] if source and source[0] == partition else None
+
+
 def fold_records(held: PartitionState, records: list, source_of: Callable) -> int:
     """Fold these records of one partition into its database; the number folded."""
     try:
@@ -48,18 +61,15 @@ def fold_records(held: PartitionState, records: list, source_of: Callable) -> in
     for record, event in zip(records, events):
         if event is None:
             continue
-        key = event["appeal_id"]
-        state = states.get(key) or held.get(key)
-        if state is None or event["sequence"] > state.sequence:
-            try:
-                states[key] = evolve(state, event)
-            except Exception as error:   # noqa: BLE001 — as the table's recovery: logged, skipped
-                log.error("catch-up: skipping %s@%s, it cannot be folded: %s", topics.EVENTS, record.offset,
-                          type(error).__name__)
-                continue
-        source = source_of(record.headers)
-        if source and source[0] == record.partition:   # a command of this partition (co-partitioned topics)
-            judged = source[1] if judged is None else max(judged, source[1])
+        try:
+            fold_event(states, held, event)
+        except Exception as error:   # noqa: BLE001 — as the table's recovery: logged, skipped
+            log.error("catch-up: skipping %s@%s, it cannot be folded: %s", topics.EVENTS, record.offset,
+                      type(error).__name__)
+            continue
+        offset = judged_offset(source_of(record.headers), record.partition)
+        if offset is not None:
+            judged = offset if judged is None else max(judged, offset)
     held.write(states, records[-1].offset, judged)
     return len(records)
 

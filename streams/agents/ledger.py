@@ -40,8 +40,9 @@ from ..app import app
 from ..auth.assertions import ASSERTION_SECONDS
 from ..auth.keys import ASSERTIONS_FILE, KeyRing, ring_file
 from ..avro import codec
-from ..domain.appeal import AppealState, evolve
+from ..domain.appeal import AppealState
 from ..kafka.outcome_writer import OutcomeWriter, Outgoing
+from .catch_up import fold_event, judged_offset
 from .ledger_store import LedgerStore
 from ..kafka.rejection_index import rejected_command_offsets_after
 from ..topics import AUTH_HEADER, COMMAND_ID_HEADER, SOURCE_HEADER
@@ -110,18 +111,14 @@ class AppealLedgerTable(faust.Table):
             states, offsets, judged = folded.setdefault(message.partition, ({}, [], []))
             offsets.append(message.offset)
             try:
-                event = codec.decode(message.value)
-                key = event["appeal_id"]
-                state = states.get(key) or self.disk.get(message.partition, key)
-                if state is None or event["sequence"] > state.sequence:
-                    states[key] = evolve(state, event)
+                fold_event(states, self.disk.open(message.partition), codec.decode(message.value))
             except Exception as error:  # not the ledger's writing: `tyndau verify` reports it; recovery goes on
                 log.error("skipping %s[%s]@%s in recovery, it is not an event this ledger can fold: %s",
                           message.topic, message.partition, message.offset, type(error).__name__)
                 continue
-            source = source_of(message.headers)
-            if source and source[0] == message.partition:   # a command of this partition (co-partitioned topics)
-                judged.append(source[1])
+            offset = judged_offset(source_of(message.headers), message.partition)
+            if offset is not None:
+                judged.append(offset)
         for partition, (states, offsets, judged) in folded.items():
             self.disk.open(partition).write(states, max(offsets), max(judged, default=None))
 
