@@ -42,6 +42,7 @@ from ..auth.keys import ASSERTIONS_FILE, KeyRing, ring_file
 from ..avro import codec
 from ..domain.appeal import AppealState
 from ..kafka.outcome_writer import OutcomeWriter, Outgoing
+from .batches import batches
 from .catch_up import fold_event, judged_offset
 from .ledger_store import LedgerStore
 from ..kafka.rejection_index import rejected_command_offsets_after
@@ -217,7 +218,7 @@ class Batch:
 @app.agent(commands_topic)
 async def append_appeal_events(stream):
     try:
-        async for records in stream.take_events(settings.LEDGER_BATCH, within=settings.LEDGER_BATCH_SECONDS):
+        async for records in batches(stream, settings.LEDGER_BATCH, settings.LEDGER_BATCH_SECONDS):
             now = datetime.now(timezone.utc)
             batch = Batch(appeal_id_to_state, ring_file(ASSERTIONS_FILE).current())
             for record in records:

@@ -83,3 +83,27 @@ def test_importing_the_app_installs_the_tolerant_header_reader():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]
+
+
+def test_the_fast_delivery_recognises_only_a_not_yet_started_wait_on_that_very_event():
+    """ReadCommittedConsumer.wait_first runs a record's delivery directly only for Faust's
+    `wait_first(callback(record), suspend_flow.wait())`; anything else keeps Faust's own wait."""
+    from streams.app import _is_wait_of
+
+    async def check() -> None:
+        event, other = asyncio.Event(), asyncio.Event()
+        waiting = event.wait()
+        assert _is_wait_of(waiting, event)
+        assert not _is_wait_of(waiting, other)
+        other_wait = other.wait()
+        assert not _is_wait_of(other_wait, event)
+        sleeping = asyncio.sleep(0)
+        assert not _is_wait_of(sleeping, event)
+        for coro in (waiting, other_wait, sleeping):
+            coro.close()
+        started = asyncio.ensure_future(event.wait())
+        await asyncio.sleep(0)
+        assert not _is_wait_of(started, event)   # a task, not a coroutine of Event.wait
+        started.cancel()
+
+    asyncio.run(check())
