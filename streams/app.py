@@ -35,6 +35,27 @@ class _ReadCommittedThread(_ConsumerThread):
         consumer._fetch_max_wait_ms = 200
         return consumer
 
+    async def seek_to_committed(self):
+        return await self.call_thread(self._seek_to_committed)
+
+    async def _seek_to_committed(self):
+        return await seek_to_committed(self._ensure_consumer(), self.consumer.app.tables.changelog_topics)
+
+
+async def seek_to_committed(consumer, changelog_topics) -> dict:
+    """Seek the assigned partitions back to their committed offsets, as Faust does after a rebalance or a
+    recovery to re-read what it fetched and dropped meanwhile (records of a partition paused for recovery, or
+    of an older generation). aiokafka leaves a partition without a committed offset (or at 0) where fetching
+    left it, so those records were lost until the next restart (seen: a ledger that took over a partition
+    nobody had committed yet never judged its commands). Such a partition is read again from its beginning;
+    the ledger skips the commands whose outcome is on the log. Changelog partitions keep the positions
+    Faust's recovery gives them. Returns the committed offsets, as aiokafka's seek_to_committed does."""
+    committed = await consumer.seek_to_committed()
+    unset = [tp for tp, offset in committed.items() if not offset and tp.topic not in changelog_topics]
+    if unset:
+        await consumer.seek_to_beginning(*unset)
+    return committed
+
 
 def _is_wait_of(coro, event) -> bool:
     """True if `coro` is `event.wait()`, not started yet."""

@@ -6,8 +6,8 @@ the buffer, the ledger got batches of 5 to 200 and spent its time in small trans
 takes the first event through the stream as Faust does, then whatever else the buffer holds (up to
 `max_size`, waiting at most `within` seconds for more), applying the stream's own rules to each: an
 event of an older consumer generation, or one that arrives while a rebalance has the flow stopped, is
-skipped; every event is tracked for acking when it is taken and acked only after the batch was
-processed, so its offset is committed only once its outcome is durable.
+skipped (it is read again after the rebalance); every event is tracked for acking when it is taken and
+acked only after the batch was processed, so its offset is committed only once its outcome is durable.
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def _take_buffered(stream: Any, app: Any, queue: Any, events: list[Any], max_siz
             continue   # a plain value: never on a topic's channel
         message = item.message
         if not app.flow_control.is_active() or message.generation_id != app.consumer_generation_id:
-            item.ack()   # left from before a rebalance: skipped and acked, as Faust's stream does
+            # Left from before a rebalance: skipped, and not acked. Faust's consumer commits the first run of
+            # acked offsets, so acking this one ahead of the offsets before it could commit past commands not
+            # judged yet. Faust seeks back to the committed offsets after a rebalance: it is read again.
             continue
         if message.topic in acking_topics and not message.tracked:
             message.tracked = True

@@ -107,3 +107,50 @@ def test_the_fast_delivery_recognises_only_a_not_yet_started_wait_on_that_very_e
         started.cancel()
 
     asyncio.run(check())
+
+
+@pytest.mark.integration
+def test_a_partition_without_a_committed_offset_is_read_again_from_its_beginning(kafka):
+    """After a rebalance Faust seeks back to the committed offsets to re-read what it fetched and dropped; for a
+    partition nobody committed, aiokafka would leave the position at what was fetched (those commands were
+    never judged). Committed partitions go back to their offset; changelog partitions are left alone."""
+    import uuid
+
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from streams.app import seek_to_committed
+
+    stream, changelog = f"seek-stream-{uuid.uuid4().hex[:6]}", f"seek-changelog-{uuid.uuid4().hex[:6]}"
+
+    async def check() -> dict:
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+        await admin.start()
+        await admin.create_topics([NewTopic(stream, 3, 1), NewTopic(changelog, 1, 1)])
+        await admin.close()
+        producer = AIOKafkaProducer(bootstrap_servers=kafka)
+        await producer.start()
+        for partition in range(3):
+            for n in range(10):
+                await producer.send_and_wait(stream, b"v%d" % n, partition=partition)
+        for n in range(10):
+            await producer.send_and_wait(changelog, b"c%d" % n, partition=0)
+        await producer.stop()
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=f"seek-{uuid.uuid4().hex[:6]}",
+                                    enable_auto_commit=False, auto_offset_reset="earliest")
+        await consumer.start()
+        try:
+            parts = [TopicPartition(stream, p) for p in range(3)] + [TopicPartition(changelog, 0)]
+            consumer.assign(parts)
+            await consumer.commit({parts[1]: 4, parts[2]: 0})   # partition 0 has no committed offset
+            for part in parts:
+                consumer.seek(part, 10)   # as if all of it had been fetched (and dropped)
+            committed = await seek_to_committed(consumer, {changelog})
+            return {"committed": {tp.partition if tp.topic == stream else "changelog": v for tp, v in committed.items()},
+                    "positions": {tp.partition if tp.topic == stream else "changelog": await consumer.position(tp) for tp in parts}}
+        finally:
+            await consumer.stop()
+
+    found = asyncio.run(check())
+    assert found["committed"] == {0: None, 1: 4, 2: 0, "changelog": None}
+    assert found["positions"] == {0: 0, 1: 4, 2: 0, "changelog": 10}

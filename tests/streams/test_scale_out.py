@@ -93,12 +93,15 @@ def ledger_process(bootstrap: str, data_dir: Path, name: str) -> subprocess.Pope
                             env=env, cwd=ROOT, stdout=open(data_dir / f"{name}.log", "ab"), stderr=subprocess.STDOUT)
 
 
+def zombie_was_refused(process: subprocess.Popen, log: Path) -> bool:
+    text = log.read_text(errors="replace")
+    return (process.poll() == 70 and "fenced on appeals partition" in text) or "moved to another worker" in text
+
+
 def assigned_partitions(log: Path) -> bool:
     return "Worker ready" in log.read_text(errors="replace")
 
 
-@pytest.mark.xfail(strict=False, reason="open bug (issue 14): after the rebalance one partition can go unjudged, or unseen by "
-                   "read_committed readers, for minutes (failover_pause_others_s in bench/failover.py); fencing itself holds")
 def test_a_ledger_paused_past_its_session_timeout_is_fenced_when_it_resumes(broker, tmp_path):
     """SIGSTOP one of two ledger processes mid-stream for longer than its session timeout (10 s): its partitions
     move to the other, which fences it; after SIGCONT it appends nothing (Kafka refuses its producer)."""
@@ -123,11 +126,12 @@ def test_a_ledger_paused_past_its_session_timeout_is_fenced_when_it_resumes(brok
         sender.join(timeout=300)
         assert not sender.is_alive()
         assert_exactly_once(broker.bootstrap, work, result["report"])
-        log = (data_dir / "ledger-1.log").read_text(errors="replace")
-        # It resumed as a zombie: either refused by the broker at once and stopped, or told it lost the partitions.
-        # It resumed as a zombie, and the broker refused it: it stopped (exit 70), or left the moved partitions' outcomes.
-        fenced = (paused.poll() == 70 and "fenced on appeals partition" in log) or "moved to another worker" in log
-        assert fenced, log[-3000:]
+        # It resumed as a zombie, and the broker refused it: it stopped (exit 70), or left the moved partitions'
+        # outcomes. (The stream may have ended before it ran again: give it the time to find out.)
+        deadline = time.monotonic() + 60
+        while not zombie_was_refused(paused, data_dir / "ledger-1.log"):
+            assert time.monotonic() < deadline, (data_dir / "ledger-1.log").read_text(errors="replace")[-3000:]
+            time.sleep(0.5)
         report = verify(broker.bootstrap, data_dir)
         assert report["problems"] == [], report["problems"][:5]
         assert report["events"] >= work.valid
