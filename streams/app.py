@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import faust
+from faust.assignor.client_assignment import ClientMetadata
+from faust.assignor.partition_assignor import PartitionAssignor
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread as _ConsumerThread
 from faust.transport.drivers.aiokafka import Consumer as _AIOKafkaConsumer
 from faust.transport.drivers.aiokafka import Producer as _AIOKafkaProducer
 from mode.services import WaitResults
+from yarl import URL
 
 from . import settings
 from .kafka.records import tolerate_invalid_header_names
@@ -14,6 +19,9 @@ from .kafka.recovery import LedgerTableManager
 from .kafka.security import faust_credentials
 
 tolerate_invalid_header_names()   # one bad header name must not stop the worker's consumers (streams/kafka/records.py)
+
+
+log = logging.getLogger(__name__)
 
 
 class IdempotentProducer(_AIOKafkaProducer):
@@ -54,6 +62,8 @@ async def seek_to_committed(consumer, changelog_topics) -> dict:
     unset = [tp for tp, offset in committed.items() if not offset and tp.topic not in changelog_topics]
     if unset:
         await consumer.seek_to_beginning(*unset)
+        log.info("read again from the beginning, having no committed offset: %s",
+                 ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(unset)))
     return committed
 
 
@@ -89,6 +99,33 @@ class ReadCommittedConsumer(_AIOKafkaConsumer):
                 and not any(topic._queue is not None and topic._queue.full() for topic in conductor._topics))
 
 
+class StaticMemberAssignor(PartitionAssignor):
+    """Faust's assignor, for static members. A ledger process restarted under the same TYNDAU_WORKER_NAME
+    within its session timeout is handed its previous assignment as the group coordinator kept it, with the
+    worker URL it had then; Faust asserts that URL is its own, and a process started with another HTTP port
+    (bench/restart.py, a changed configuration) had its group coordination end on that assertion, consuming
+    nothing from then on. The URL only names where a worker serves Faust's web views, which tyndau does not
+    route to: an older one is accepted, with a note in the log."""
+
+    _accepted_url: URL | None = None
+
+    @property
+    def _url(self) -> URL:
+        return self._accepted_url or self.app.conf.canonical_url
+
+    def on_assignment(self, assignment) -> None:
+        own = self.app.conf.canonical_url
+        given = ClientMetadata.loads(self._decompress(assignment.user_data)).url
+        if given == str(own):
+            return super().on_assignment(assignment)
+        log.info("assignment made for this member when its URL was %s (now %s): kept", given, own)
+        self._accepted_url = URL(given)
+        try:
+            super().on_assignment(assignment)
+        finally:
+            self._accepted_url = None
+
+
 class TyndauApp(faust.App):
     def _new_producer(self):
         return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
@@ -109,6 +146,7 @@ app = TyndauApp(
     broker_credentials=faust_credentials(),   # TLS and SASL/SCRAM from settings (streams/kafka/security.py)
     store="memory://",   # the ledger table keeps its states on disk itself (streams/agents/ledger_store.py)
     TableManager=LedgerTableManager,   # recovery that ends on a changelog written in transactions
+    PartitionAssignor=StaticMemberAssignor,   # a static member restarted with another URL keeps consuming
     # At-least-once delivery plus a ledger whose state is folded from appeals.events itself
     # (see streams/agents/ledger.py) gives exactly one event per command, SIGKILL included.
     processing_guarantee="at_least_once",

@@ -8,6 +8,7 @@ takes the first event through the stream as Faust does, then whatever else the b
 event of an older consumer generation, or one that arrives while a rebalance has the flow stopped, is
 skipped (it is read again after the rebalance); every event is tracked for acking when it is taken and
 acked only after the batch was processed, so its offset is committed only once its outcome is durable.
+A rebalance ends the wait for more: the batch goes out with what it has.
 """
 
 from __future__ import annotations
@@ -24,27 +25,45 @@ POLL_SECONDS = 0.002   # while a batch waits for more events, how often it looks
 
 async def batches(stream: Any, max_size: int, within: float) -> AsyncIterator[list[Any]]:
     """Lists of at most `max_size` events of `stream`, each yielded as soon as it is full or `within` seconds
-    after its first event arrived; all of a batch's events are acked once the consumer of the batch is done."""
+    after its first event arrived. A batch's events are acked when the consumer of the batch asks for the
+    next one, never when it stopped with an exception (its commands are then judged again after a restart)."""
+    if not compiled_stream_iterator():
+        # Faust's pure-Python iterator acks the events it skips after a rebalance; its consumer commits the
+        # first run of acked offsets, so that ack could commit past commands not judged yet.
+        raise RuntimeError("faust-streaming is installed without its compiled stream iterator (faust._cython): "
+                           "install the wheel for this platform")
     app = stream.app
     stream.enable_acks = False   # acked here, after the batch
     queue = stream.channel.queue
     async for first in stream.events():
         events = [first]
+        generation = first.message.generation_id
         deadline = time.monotonic() + within
-        try:
-            while len(events) < max_size:
-                _take_buffered(stream, app, queue, events, max_size)
-                remaining = deadline - time.monotonic()
-                if len(events) >= max_size or remaining <= 0:
-                    break
-                await asyncio.sleep(min(POLL_SECONDS, remaining))
-            yield events
-        finally:
-            for event in events:
-                await stream.ack(event)
+        while len(events) < max_size:
+            _take_buffered(app, queue, events, max_size)
+            remaining = deadline - time.monotonic()
+            if len(events) >= max_size or remaining <= 0 or _rebalancing(app, generation):
+                break
+            await asyncio.sleep(min(POLL_SECONDS, remaining))
+        yield events
+        for event in events:   # reached only once the batch's outcomes are on the log
+            await stream.ack(event)
 
 
-def _take_buffered(stream: Any, app: Any, queue: Any, events: list[Any], max_size: int) -> None:
+def compiled_stream_iterator() -> bool:
+    """True if Faust iterates streams with its compiled iterator, which skips stale events without acking them."""
+    import faust.streams
+
+    return faust.streams._CStreamIterator is not None
+
+
+def _rebalancing(app: Any, generation: int) -> bool:
+    """A rebalance started since the batch's first event: it goes out with what it has, so the rebalance
+    does not wait for it."""
+    return not app.flow_control.is_active() or app.consumer_generation_id != generation
+
+
+def _take_buffered(app: Any, queue: Any, events: list[Any], max_size: int) -> None:
     """Move events from the buffer into `events`, as Faust's stream iteration would hand them over."""
     consumer = app.consumer
     acking_topics = app.topics.acking_topics

@@ -28,7 +28,9 @@ Exactly one outcome per command, across crashes and paused workers:
 from __future__ import annotations
 
 import logging
+import os
 import time
+import traceback
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from typing import Any
@@ -219,14 +221,21 @@ class Batch:
 async def append_appeal_events(stream):
     try:
         async for records in batches(stream, settings.LEDGER_BATCH, settings.LEDGER_BATCH_SECONDS):
-            now = datetime.now(timezone.utc)
-            batch = Batch(appeal_id_to_state, ring_file(ASSERTIONS_FILE).current())
-            for record in records:
-                message = record.message
-                if appeal_id_to_state.already_judged(message.partition, message.offset):
-                    continue  # re-delivered after a restart: its outcome is already on the log
-                batch.add(message, now)
-            # Each partition's rejections and events in one transaction (streams/kafka/outcome_writer.py).
-            batch.commit(await outcome_writer.write(batch.rejections, batch.events))
+            try:
+                now = datetime.now(timezone.utc)
+                batch = Batch(appeal_id_to_state, ring_file(ASSERTIONS_FILE).current())
+                for record in records:
+                    message = record.message
+                    if appeal_id_to_state.already_judged(message.partition, message.offset):
+                        continue  # re-delivered after a restart: its outcome is already on the log
+                    batch.add(message, now)
+                # Each partition's rejections and events in one transaction (streams/kafka/outcome_writer.py).
+                batch.commit(await outcome_writer.write(batch.rejections, batch.events))
+            except Exception as error:   # judging is total: this is the disk, a key file or a bug, never a command
+                # Stop before Faust's next commit could take these commands' offsets: judged again after the restart.
+                where = traceback.extract_tb(error.__traceback__)[-1]   # the error's type and place, never its text
+                log.critical("the ledger could not finish a batch of %d commands: %s at %s:%d; stopping",
+                             len(records), type(error).__name__, where.filename, where.lineno)
+                os._exit(70)
     finally:
         await outcome_writer.stop()

@@ -6,6 +6,7 @@ import asyncio
 import os
 import string
 import subprocess
+import zlib
 import sys
 from pathlib import Path
 
@@ -154,3 +155,20 @@ def test_a_partition_without_a_committed_offset_is_read_again_from_its_beginning
     found = asyncio.run(check())
     assert found["committed"] == {0: None, 1: 4, 2: 0, "changelog": None}
     assert found["positions"] == {0: 0, 1: 4, 2: 0, "changelog": 10}
+
+
+def test_an_assignment_made_when_the_worker_had_another_url_is_kept():
+    """A static member restarted within its session timeout gets its previous assignment back, with the URL it
+    had then (another HTTP port): Faust's assignor asserted the URL and the group coordination ended there."""
+    from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+    from faust.assignor.client_assignment import ClientAssignment, ClientMetadata
+    from faust.assignor.partition_assignor import PartitionAssignor
+
+    assignor = app.assignor
+    metadata = ClientMetadata(assignment=ClientAssignment(actives={}, standbys={}), url="http://127.0.0.1:1",
+                              changelog_distribution={}, external_topic_distribution={}, topic_groups={})
+    assignment = ConsumerProtocolMemberAssignment(1, [], zlib.compress(metadata.dumps()))
+    with pytest.raises(AssertionError):
+        PartitionAssignor.on_assignment(assignor, assignment)
+    assignor.on_assignment(assignment)
+    assert str(assignor._url) == str(app.conf.canonical_url) != "http://127.0.0.1:1"

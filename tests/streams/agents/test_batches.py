@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
+from types import SimpleNamespace
 
 import pytest
 
@@ -77,3 +78,28 @@ def test_a_backlog_is_judged_in_a_few_large_transactions(tmp_path):
     finally:
         terminate(ledger)
         broker.stop()
+
+
+def test_faust_iterates_streams_with_its_compiled_iterator():
+    """The bulk batches rely on it: Faust's pure-Python iterator acks the stale events it skips after a rebalance."""
+    from streams.agents.batches import compiled_stream_iterator
+
+    assert compiled_stream_iterator()
+
+
+def test_a_rebalance_ends_the_wait_for_more():
+    from mode.utils.queues import FlowControlEvent
+
+    from streams.agents.batches import _rebalancing
+
+    async def check() -> list[bool]:
+        app = SimpleNamespace(flow_control=FlowControlEvent(initially_suspended=False), consumer_generation_id=3)
+        seen = [_rebalancing(app, 3)]
+        app.consumer_generation_id = 4
+        seen.append(_rebalancing(app, 3))
+        app.consumer_generation_id = 3
+        app.flow_control.suspend()
+        seen.append(_rebalancing(app, 3))
+        return seen
+
+    assert asyncio.run(check()) == [False, True, True]
