@@ -77,8 +77,14 @@ KAFKA_CACHE = Path(_env("TYNDAU_KAFKA_CACHE", str(ROOT / ".cache" / "kafka")))
 AUTH_DIR = Path(_env("TYNDAU_AUTH_DIR", str(DATA_DIR / "auth")))
 # ClickHouse: chdb:///<folder> (embedded, one process per folder) or http(s)://user:password@host:8123/db.
 CLICKHOUSE_DSN = _env("TYNDAU_CLICKHOUSE", f"chdb://{DATA_DIR / 'clickhouse'}")
-# Key for the citizen pseudonym (HMAC-SHA256 of the IIN). Set a secret in production.
-PSEUDONYM_KEY = _env("TYNDAU_PSEUDONYM_KEY", "tyndau-development-key")
+# development (keys made on first use, a development pseudonym key) or production (keys provisioned, and
+# checked before the worker connects to anything: streams/auth/production.py).
+ENV = _env("TYNDAU_ENV", "development").strip().lower() or "development"
+if ENV not in ("development", "production"):
+    raise SystemExit(f"TYNDAU_ENV={ENV!r} is neither development nor production; unset it or give TYNDAU_ENV=production")
+# Key for the citizen pseudonym (HMAC-SHA256 of the IIN). Set a secret of at least 32 bytes in production.
+DEVELOPMENT_PSEUDONYM_KEY = "tyndau-development-key"
+PSEUDONYM_KEY = _env("TYNDAU_PSEUDONYM_KEY", DEVELOPMENT_PSEUDONYM_KEY)
 # Projector batches: at most this many events, or this many seconds, per ClickHouse insert.
 PROJECTOR_BATCH = _int("TYNDAU_PROJECTOR_BATCH", 5000)
 PROJECTOR_BATCH_SECONDS = _float("TYNDAU_PROJECTOR_BATCH_SECONDS", 0.2)

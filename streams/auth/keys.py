@@ -96,6 +96,15 @@ def load(path: Path, create: bool = True) -> KeyRing:
     return KeyRing(path, active, keys)
 
 
+def create(path: Path) -> KeyRing:
+    """A new key ring with one key at `path`; KeyFileError if a file is there already (rotate it instead)."""
+    if path.exists():
+        raise KeyFileError(f"{path} exists already; rotate its key (tyndau token rotate) instead of making another")
+    kid = new_kid()
+    _write(path, kid, {kid: Ed25519PrivateKey.generate()}, replace=False)
+    return load(path, create=False)
+
+
 def rotate(path: Path) -> KeyRing:
     """Add a key and make it the one that signs; the older keys keep verifying."""
     ring = load(path)
@@ -156,6 +165,7 @@ class RingFile:
 def ring_file(name: str, directory: Path | None = None, create: bool = True) -> RingFile:
     """The ring of `name` (TOKENS_FILE or ASSERTIONS_FILE) in TYNDAU_AUTH_DIR, one object per file and process."""
     path = (directory or settings.AUTH_DIR) / name
+    create = create and settings.ENV != "production"   # production keys are provisioned, never made here
     key = (str(path), create)
     if key not in _RINGS:
         _RINGS[key] = RingFile(path, create)

@@ -86,6 +86,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from ..agents.runtime import tune_gc
     from ..app import app
     from ..auth.keys import ASSERTIONS_FILE, TOKENS_FILE, ring_file
+    from ..auth.production import check_production_keys
     from ..kafka.admin import check_command_timestamps, check_partition_count, ensure_topics
     from ..kafka.schemas_topic import publish_schemas_sync
 
@@ -94,6 +95,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     except worker_roles.RolesError as error:
         print(f"tyndau worker: {error}", file=sys.stderr)
         return 2
+    check_production_keys()   # before connecting to anything (streams/auth/production.py)
     ensure_topics()
     check_partition_count()
     check_command_timestamps()

@@ -14,7 +14,7 @@ import sys
 from datetime import datetime, timezone
 
 from .. import settings
-from ..auth.keys import ASSERTIONS_FILE, TOKENS_FILE, load, retire, rotate
+from ..auth.keys import ASSERTIONS_FILE, TOKENS_FILE, create, load, retire, rotate
 from ..auth.tokens import AuthError, issue_token
 from ..domain.principals import ROLES, Principal
 from ..domain.regions import REGIONS
@@ -99,6 +99,14 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token_init(args: argparse.Namespace) -> int:
+    name = TOKENS_FILE if args.which == "tokens" else ASSERTIONS_FILE
+    ring = create(settings.AUTH_DIR / name)
+    print(f"{ring.path}: made, with key {ring.active}. Keep it with the deployment's secrets; every worker and the "
+          "API read it from TYNDAU_AUTH_DIR.", file=sys.stderr)
+    return 0
+
+
 def cmd_token_rotate(args: argparse.Namespace) -> int:
     name = TOKENS_FILE if args.which == "tokens" else ASSERTIONS_FILE
     load(settings.AUTH_DIR / name, create=False)
@@ -142,6 +150,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     revoke.add_argument("jti", metavar="JTI", help="the token's id (its jti claim)")
     revoke.add_argument("--reason", help="why it is revoked (recorded on appeals.access)")
     revoke.set_defaults(func=cmd_token_revoke)
+    init_keys = actions.add_parser("init", help="make a signing key file once, for a production deployment",
+                                   description="Make TYNDAU_AUTH_DIR/tokens.json or assertions.json with one new key. "
+                                               "In development a worker makes them on first use; with "
+                                               "TYNDAU_ENV=production nothing does, and a worker without them "
+                                               "refuses to start. Refuses if the file exists.")
+    init_keys.add_argument("--which", choices=["tokens", "assertions"], default="tokens")
+    init_keys.set_defaults(func=cmd_token_init)
     rotate_keys = actions.add_parser("rotate", help="add a signing key and make it the one that signs",
                                      description="Rotate the key of credentials (tokens) or of command assertions. "
                                                  "Older keys keep verifying what they signed.")

@@ -1,0 +1,66 @@
+"""A production start (TYNDAU_ENV=production) with keys not fit for it is refused before the worker connects to
+anything, naming the setting to fix; in production no key is ever made by tyndau itself (issue 15: the
+Law on Personal Data No. 94-V asks that citizen_ref cannot be reversed, which a public or short key allows)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+GOOD_KEY = "k" * 32
+
+
+def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TYNDAU_") and k != "KAFKA_BOOTSTRAP_SERVERS"}
+    base = {"TYNDAU_DATA_DIR": str(tmp_path / "data"), "TYNDAU_KAFKA": "127.0.0.1:9", "TYNDAU_ENV": "production"}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **base, **env}, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_a_production_worker_with_development_keys_is_refused_before_it_connects(tmp_path):
+    started = time.monotonic()
+    done = run(["-m", "streams.cli", "worker", "--roles", "ledger"], tmp_path)
+    assert done.returncode != 0
+    assert "TYNDAU_PSEUDONYM_KEY is not set" in done.stderr
+    assert "tyndau token init --which tokens" in done.stderr and "--which assertions" in done.stderr
+    assert "Kafka" not in done.stderr and time.monotonic() - started < 60   # nothing was tried on the broker
+    assert not (tmp_path / "data" / "auth").exists() or not any((tmp_path / "data" / "auth").iterdir())
+
+
+def test_a_short_pseudonym_key_is_refused_with_its_length(tmp_path):
+    done = run(["-m", "streams.cli", "worker", "--roles", "ledger"], tmp_path, TYNDAU_PSEUDONYM_KEY="k" * 31)
+    assert done.returncode != 0 and "TYNDAU_PSEUDONYM_KEY has 31 bytes: give at least 32" in done.stderr
+
+
+def test_provisioned_keys_pass_and_init_refuses_to_make_a_second_file(tmp_path):
+    for which in ("tokens", "assertions"):
+        made = run(["-m", "streams.cli", "token", "init", "--which", which], tmp_path)
+        assert made.returncode == 0, made.stderr
+    again = run(["-m", "streams.cli", "token", "init", "--which", "tokens"], tmp_path)
+    assert again.returncode != 0 and "exists already" in again.stderr
+    check = run(["-c", "from streams.auth.production import production_key_problems as p; print(p())"], tmp_path,
+                TYNDAU_PSEUDONYM_KEY=GOOD_KEY)
+    assert check.returncode == 0 and check.stdout.strip() == "[]", check.stderr
+    (tmp_path / "data" / "auth" / "assertions.json").write_text("{not json")
+    broken = run(["-c", "from streams.auth.production import production_key_problems as p; print(p())"], tmp_path,
+                 TYNDAU_PSEUDONYM_KEY=GOOD_KEY)
+    assert "assertions.json cannot be read" in broken.stdout
+
+
+def test_in_production_a_missing_key_file_is_never_made(tmp_path):
+    code = ("from streams.auth.keys import TOKENS_FILE, KeyFileError, ring_file\n"
+            "try:\n    ring_file(TOKENS_FILE).current()\nexcept KeyFileError as e:\n    print('refused', e)")
+    done = run(["-c", code], tmp_path)
+    assert done.stdout.startswith("refused"), done.stdout + done.stderr
+    assert not (tmp_path / "data" / "auth" / "tokens.json").exists()
+    development = run(["-c", code], tmp_path, TYNDAU_ENV="development")
+    assert development.returncode == 0 and (tmp_path / "data" / "auth" / "tokens.json").exists()
+
+
+def test_an_unknown_environment_is_refused_naming_the_setting(tmp_path):
+    done = run(["-c", "import streams.settings"], tmp_path, TYNDAU_ENV="staging")
+    assert done.returncode != 0 and "TYNDAU_ENV='staging' is neither development nor production" in done.stderr
