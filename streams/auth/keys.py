@@ -53,7 +53,7 @@ def _pem(key: Ed25519PrivateKey) -> str:
 def _write(path: Path, active: str, keys: dict[str, Ed25519PrivateKey], replace: bool = True) -> None:
     """Write the ring whole (a temporary file renamed over it, so no reader sees half a file); with
     replace=False only if no file is there yet, so two processes creating it at once agree on one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)   # mode 0600: the deployment only
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -77,10 +77,14 @@ def new_kid() -> str:
 
 
 def load(path: Path, create: bool = True) -> KeyRing:
-    """The key ring in `path`; with `create`, a new one with one key when the file does not exist."""
+    """The key ring in `path`; with `create`, a new one with one key when the file does not exist (never with
+    TYNDAU_ENV=production: production keys are provisioned, `tyndau token init`)."""
+    create = create and settings.ENV != "production"
     if not path.exists():
         if not create:
-            raise KeyFileError(f"no key file at {path}; start a worker once (it creates one) or provision it")
+            how = ("make it once with `tyndau token init`" if settings.ENV == "production"
+                   else "start a worker once (it creates one) or provision it")
+            raise KeyFileError(f"no key file at {path}; {how}")
         kid = new_kid()
         _write(path, kid, {kid: Ed25519PrivateKey.generate()}, replace=False)
     try:
@@ -98,11 +102,15 @@ def load(path: Path, create: bool = True) -> KeyRing:
 
 def create(path: Path) -> KeyRing:
     """A new key ring with one key at `path`; KeyFileError if a file is there already (rotate it instead)."""
+    exists = KeyFileError(f"{path} exists already; rotate its key (tyndau token rotate) instead of making another")
     if path.exists():
-        raise KeyFileError(f"{path} exists already; rotate its key (tyndau token rotate) instead of making another")
+        raise exists
     kid = new_kid()
     _write(path, kid, {kid: Ed25519PrivateKey.generate()}, replace=False)
-    return load(path, create=False)
+    ring = load(path, create=False)
+    if ring.active != kid:   # another process made it between the check and the write
+        raise exists
+    return ring
 
 
 def rotate(path: Path) -> KeyRing:

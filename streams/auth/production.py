@@ -24,6 +24,8 @@ def production_key_problems() -> list[str]:
     if settings.PSEUDONYM_KEY == settings.DEVELOPMENT_PSEUDONYM_KEY:
         problems.append("TYNDAU_PSEUDONYM_KEY is not set (the development key is public): set a secret of at least "
                         f"{MIN_SECRET_BYTES} bytes")
+    elif settings.PSEUDONYM_KEY.startswith("REPLACE") or len(set(settings.PSEUDONYM_KEY.strip())) < 2:
+        problems.append("TYNDAU_PSEUDONYM_KEY is a placeholder or blank: set a random secret (openssl rand -hex 32)")
     elif len(pseudonym) < MIN_SECRET_BYTES:
         problems.append(f"TYNDAU_PSEUDONYM_KEY has {len(pseudonym)} bytes: give at least {MIN_SECRET_BYTES}")
     for name, which in ((TOKENS_FILE, "tokens"), (ASSERTIONS_FILE, "assertions")):

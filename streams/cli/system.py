@@ -29,6 +29,10 @@ def _ledger_count(text: str) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     import signal
 
+    from ..auth.production import check_production_keys
+
+    check_production_keys()   # its workers would be refused, and restarted for ever
+
     from ..devtools.broker import Broker, BrokerError, terminate
     from ..devtools.supervisor import Supervisor, layout
     from ..kafka.admin import ensure_topics, upgrade_development_topics

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-GOOD_KEY = "k" * 32
+GOOD_KEY = "0123456789abcdef" * 2   # 32 bytes
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -32,7 +32,7 @@ def test_a_production_worker_with_development_keys_is_refused_before_it_connects
 
 
 def test_a_short_pseudonym_key_is_refused_with_its_length(tmp_path):
-    done = run(["-m", "streams.cli", "worker", "--roles", "ledger"], tmp_path, TYNDAU_PSEUDONYM_KEY="k" * 31)
+    done = run(["-m", "streams.cli", "worker", "--roles", "ledger"], tmp_path, TYNDAU_PSEUDONYM_KEY=GOOD_KEY[:31])
     assert done.returncode != 0 and "TYNDAU_PSEUDONYM_KEY has 31 bytes: give at least 32" in done.stderr
 
 
@@ -64,3 +64,16 @@ def test_in_production_a_missing_key_file_is_never_made(tmp_path):
 def test_an_unknown_environment_is_refused_naming_the_setting(tmp_path):
     done = run(["-c", "import streams.settings"], tmp_path, TYNDAU_ENV="staging")
     assert done.returncode != 0 and "TYNDAU_ENV='staging' is neither development nor production" in done.stderr
+
+
+def test_in_production_issuing_a_token_makes_no_key_file(tmp_path):
+    done = run(["-m", "streams.cli", "token", "issue", "--role", "admin", "--name", "ops"], tmp_path)
+    assert done.returncode != 0 and "tyndau token init" in done.stderr
+    assert not (tmp_path / "data" / "auth" / "tokens.json").exists()
+
+
+def test_the_example_placeholder_and_a_blank_key_are_refused(tmp_path):
+    code = "from streams.auth.production import production_key_problems as p; print(p())"
+    for key in ("REPLACE-with-openssl-rand-hex-32", " " * 40, "a" * 40):
+        done = run(["-c", code], tmp_path, TYNDAU_PSEUDONYM_KEY=key)
+        assert "placeholder or blank" in done.stdout, (key, done.stdout, done.stderr)

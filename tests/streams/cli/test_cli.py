@@ -14,7 +14,7 @@ from streams.settings import ROOT
 COMMANDS = ("up", "worker", "broker", "topics", "publish", "simulate", "ranking", "tail", "history", "verify", "dossier",
             "rebuild", "asyncapi", "token")
 # Commands whose actions are subcommands of their own: `tyndau token issue`.
-ACTIONS = {"token": ("issue", "revoke", "rotate", "retire")}
+ACTIONS = {"token": ("issue", "revoke", "init", "rotate", "retire")}
 
 
 def tyndau(*args: str) -> subprocess.CompletedProcess:
