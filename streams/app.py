@@ -44,10 +44,7 @@ class _ReadCommittedThread(_ConsumerThread):
         return consumer
 
     async def seek_to_committed(self):
-        return await self.call_thread(self._seek_to_committed)
-
-    async def _seek_to_committed(self):
-        return await seek_to_committed(self._ensure_consumer(), self.consumer.app.tables.changelog_topics)
+        return await self.call_thread(seek_to_committed, self._ensure_consumer(), self.consumer.app.tables.changelog_topics)
 
 
 async def seek_to_committed(consumer, changelog_topics) -> dict:

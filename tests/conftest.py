@@ -19,7 +19,7 @@ import pytest
 from streams.devtools.broker import Broker, free_port, terminate
 from streams.kafka.admin import ensure_topics
 from tests.support import credentials
-from tests.support.workload import ALMATY, Workload, generate
+from tests.support.workload import ALMATY, Workload, generate, wait_projected
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -206,18 +206,7 @@ def audit_appeals(worker, tmp_path_factory) -> Workload:
     """600 commands of appeals in 2009, published, and every event of them indexed by the projection."""
     work = _published(worker, tmp_path_factory.mktemp("audit"), generate(
         600, seed=21, prefix=f"audit-{uuid.uuid4().hex[:6]}", start=datetime(2009, 2, 2, 9, tzinfo=ALMATY), span_days=200))
-    # Wait until the projection indexes every event of every appeal (partitions progress apart).
-    waiting = dict(work.events_by_appeal)
-    deadline = time.monotonic() + 120
-    while waiting and time.monotonic() < deadline:
-        for appeal_id, command_ids in list(waiting.items()):
-            try:
-                if len(worker.get(f"/v1/appeals/{appeal_id}/history")["events"]) == len(command_ids):
-                    del waiting[appeal_id]
-            except urllib.error.HTTPError:
-                pass
-        time.sleep(0.2)
-    assert not waiting, f"{len(waiting)} appeals not fully in the projection after 120 s, e.g. {next(iter(waiting))}"
+    wait_projected(worker, work)
     return work
 
 

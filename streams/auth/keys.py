@@ -173,7 +173,6 @@ class RingFile:
 def ring_file(name: str, directory: Path | None = None, create: bool = True) -> RingFile:
     """The ring of `name` (TOKENS_FILE or ASSERTIONS_FILE) in TYNDAU_AUTH_DIR, one object per file and process."""
     path = (directory or settings.AUTH_DIR) / name
-    create = create and settings.ENV != "production"   # production keys are provisioned, never made here
     key = (str(path), create)
     if key not in _RINGS:
         _RINGS[key] = RingFile(path, create)

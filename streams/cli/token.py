@@ -69,7 +69,7 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
     if problem:
         raise SystemExit(f"tyndau token issue: {problem}")
     principal = Principal(args.name or args.role, args.role, tuple(args.body), tuple(args.region))
-    ring = load(settings.AUTH_DIR / TOKENS_FILE, create=settings.ENV != "production")
+    ring = load(settings.AUTH_DIR / TOKENS_FILE)   # made on first use in development only (keys.load)
     try:
         token, claims = issue_token(ring, principal, args.ttl, datetime.now(timezone.utc))
     except AuthError as error:

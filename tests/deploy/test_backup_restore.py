@@ -27,7 +27,7 @@ import pytest
 from streams.devtools.broker import Broker, free_port, terminate
 from streams.kafka.admin import ensure_topics
 from tests.support import credentials
-from tests.support.workload import ALMATY, Workload, generate
+from tests.support.workload import ALMATY, Workload, generate, wait_projected
 
 pytestmark = pytest.mark.integration
 
@@ -106,21 +106,6 @@ class Worker:
 
     def stop(self) -> None:
         terminate(self.proc)
-
-
-def wait_projected(worker: Worker, work: Workload, timeout: float = 120.0) -> None:
-    """Until the projection holds every event of every appeal of the workload."""
-    waiting = dict(work.events_by_appeal)
-    deadline = time.monotonic() + timeout
-    while waiting and time.monotonic() < deadline:
-        for appeal_id, command_ids in list(waiting.items()):
-            try:
-                if len(worker.get(f"/v1/appeals/{appeal_id}/history")["events"]) == len(command_ids):
-                    del waiting[appeal_id]
-            except urllib.error.HTTPError:
-                pass
-        time.sleep(0.2)
-    assert not waiting, f"{len(waiting)} appeals not fully projected after {timeout:.0f} s, e.g. {next(iter(waiting))}"
 
 
 def figures(worker: Worker) -> dict:

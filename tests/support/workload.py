@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import random
+import time
+import urllib.error
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -157,3 +159,18 @@ def generate(n_commands: int, seed: int, prefix: str, start: datetime = datetime
         if not queues[i]:
             queues.pop(i)
     return work
+
+
+def wait_projected(worker, work: Workload, timeout: float = 120.0) -> None:
+    """Until the projection holds every event of every appeal of the workload (partitions progress apart)."""
+    waiting = dict(work.events_by_appeal)
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        for appeal_id, command_ids in list(waiting.items()):
+            try:
+                if len(worker.get(f"/v1/appeals/{appeal_id}/history")["events"]) == len(command_ids):
+                    del waiting[appeal_id]
+            except urllib.error.HTTPError:
+                pass
+        time.sleep(0.2)
+    assert not waiting, f"{len(waiting)} appeals not fully projected after {timeout:.0f} s, e.g. {next(iter(waiting))}"
