@@ -33,12 +33,19 @@ system-deps:
 	  echo "installing a JDK, Maven and the DejaVu fonts (apt-get)…"; \
 	  apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless maven fonts-dejavu-core >/dev/null; }
 
-# The dashboard's browser test drives Debian's Chromium (no browser download); the dossier
-# test reads its PDF back with poppler's pdftotext and pdftoppm.
+# The dashboard's browser test drives Debian's Chromium (no browser download) and checks the page with
+# axe-core from npm (pinned, cached in .cache/npm); the dossier and report tests read their PDFs back
+# with poppler's pdftotext and pdftoppm.
+AXE_VERSION := 4.10.3
 test-deps:
-	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
-	  echo "installing chromium and poppler-utils for the tests (apt-get)…"; \
-	  apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null; }
+	@missing=""; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	  command -v npm >/dev/null || missing="$$missing npm"; \
+	  [ -z "$$missing" ] || { echo "installing$$missing for the tests (apt-get)…"; \
+	    apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }
+	@[ -f .cache/npm/node_modules/axe-core/axe.min.js ] && grep -q '"version": "$(AXE_VERSION)"' .cache/npm/node_modules/axe-core/package.json || \
+	  npm install --silent --prefix .cache/npm --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
 
 # Apache Kafka's jars from Maven Central, pinned in deploy/kafka/pom.xml, cached in .cache/ (once).
 kafka-jars: install

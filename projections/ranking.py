@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from streams.domain import bounds
-from streams.domain.localtime import local_today as local_day
+from streams.domain.localtime import local_date, local_today as local_day
 
 from .clickhouse import run_query
 
@@ -20,6 +20,7 @@ FIELDS = ("key", "filed", "answered", "response_rate", "response_rate_due", "on_
           "reopened", "median_response_working_days")
 COUNTS = ("filed", "answered", "rated", "escalated", "escalated_by_citizen", "escalated_by_system", "overdue",
           "late_notices", "reopened")
+TREND_BUCKETS = ("", "day", "week")
 
 
 def local_today(now: datetime | None = None) -> date:
@@ -56,19 +57,56 @@ def kpis(date_from: date | None = None, date_to: date | None = None, today: date
     return _counted(row)
 
 
-def trend(days: int = 60, date_to: date | None = None, db=None, regions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Appeals received and first answered by the receiving body, per day."""
-    if date_to is None:
-        [latest] = run_query("latest_day", {"regions": list(regions)}, db)
-        date_to = latest["day"] if latest["appeals"] else local_today()
-    return [{"day": r["day"].isoformat(), "filed": int(r["filed"]), "answered": int(r["answered"])}
-            for r in run_query("trend", {"days": days, "to": date_to, "regions": list(regions)}, db)]
+def trend(date_from: date | None = None, date_to: date | None = None, bucket: str = "", db=None,
+          regions: tuple[str, ...] = (), days: int | None = None) -> list[dict[str, Any]]:
+    """Appeals received and first answered by the receiving body in [from, to], per day or per week (Monday to
+    Sunday, the first and last clipped to the period), every bucket of the period present, empty ones as 0.
+
+    `to` is no later than today or the last day of receipt, whichever is later (its default: that day with a
+    `from`, else the last day of receipt, or today without data). Default `from`: `days` days before `to`
+    (the old window: days + 1 points), or without `days` the first day of receipt (all history).
+    bucket "" picks by length: days up to 92 days, weeks beyond. Each point: day (its first day), until (its
+    last), filed, answered."""
+    if bucket not in TREND_BUCKETS:
+        raise ValueError(f"bucket must be one of {', '.join(b for b in TREND_BUCKETS if b)}; got {bucket!r}")
+    [span] = run_query("latest_day", {"regions": list(regions)}, db)
+    first, last = (span["first_day"], span["day"]) if span["appeals"] else (None, None)
+    latest = max(last or bounds.EARLIEST_DAY, local_today())
+    date_to = min(date_to or (latest if date_from else last or local_today()), latest)
+    if date_from is None:
+        date_from = date_to - timedelta(days=days) if days is not None else first or date_to
+    if date_from > date_to:
+        return []
+    bucket = bucket or ("day" if (date_to - date_from).days < 92 else "week")
+    counts = {r["day"]: (int(r["filed"]), int(r["answered"]))
+              for r in run_query("trend", {"from": date_from, "to": date_to, "regions": list(regions)}, db)}
+    points: list[dict[str, Any]] = []
+    day = date_from
+    while day <= date_to:
+        until = min(date_to, day + timedelta(days=0 if bucket == "day" else 6 - day.weekday()))
+        inside = [counts.get(day + timedelta(days=i), (0, 0)) for i in range((until - day).days + 1)]
+        points.append({"day": day.isoformat(), "until": until.isoformat(),
+                       "filed": sum(f for f, _ in inside), "answered": sum(a for _, a in inside)})
+        day = until + timedelta(days=1)
+    return points
 
 
-def escalations(limit: int = 20, db=None, regions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    return run_query("escalations", {"limit": limit, "regions": list(regions)}, db)
+def escalations(limit: int = 20, db=None, regions: tuple[str, ...] = (), date_from: date | None = None,
+                date_to: date | None = None) -> list[dict[str, Any]]:
+    """The latest escalations to the centre of the appeals received in [from, to], newest first, each with
+    `occurred_on`: the legal date of the escalation on its region's clock."""
+    rows = run_query("escalations", {"limit": limit, "regions": list(regions), "from": date_from or bounds.EARLIEST_DAY,
+                                     "to": date_to or bounds.LATEST_DAY}, db)
+    return [{**row, "occurred_on": local_date(row["region"], _utc(row["occurred_at"]))} for row in rows]
 
 
-def overdue(limit: int = 20, today: date | None = None, db=None, regions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """The appeals overdue at the end of `today` (default: today in Kazakhstan), longest overdue first."""
-    return run_query("overdue", {"limit": limit, "today": today or local_today(), "regions": list(regions)}, db)
+def _utc(instant: datetime) -> datetime:
+    """A DateTime64(…, 'UTC') column's value: the engine may give it without its zone."""
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=timezone.utc)
+
+
+def overdue(limit: int = 20, today: date | None = None, db=None, regions: tuple[str, ...] = (),
+            date_from: date | None = None, date_to: date | None = None) -> list[dict[str, Any]]:
+    """The appeals received in [from, to] and overdue at the end of `today` (default: today in Kazakhstan),
+    longest overdue first."""
+    return run_query("overdue", {"limit": limit, "regions": list(regions), **_period(date_from, date_to, today)}, db)

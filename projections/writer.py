@@ -1,4 +1,5 @@
-"""The projection writer: folds a batch of ledger events and writes it to ClickHouse in three inserts.
+"""The projection writer: folds a batch of ledger events and writes it to ClickHouse in four inserts (the
+fourth: each partition's Merkle tree, projections/tree.py).
 
 Replays are harmless: event rows replace themselves by (appeal_id, sequence); every folded event
 writes the state after it to `appeal_versions` under the same key, and a replay folds the same
@@ -27,6 +28,7 @@ from streams.domain.privacy import citizen_ref_of
 
 from . import rows
 from .clickhouse import client, run_query
+from .tree import COLUMNS as TREE_COLUMNS, TreeWriter
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class ProjectionWriter:
         self.errors_recorded = 0
         self.refusal_pause = 1.0   # seconds before a refused batch is tried again
         self.seconds: dict[str, float] = {}   # time spent per step (decode, load, fold_and_rows, insert), for profiling
+        self.tree = TreeWriter(self.db)   # each partition's Merkle tree (projections/tree.py)
 
     def _load(self, appeal_ids: Iterable[str]) -> None:
         missing = [a for a in set(appeal_ids) if a not in self.cache]
@@ -152,6 +155,9 @@ class ProjectionWriter:
         clock = self._tick("load", clock)
         event_rows, version_rows, state_rows, changed, fold_failed = self._fold(decoded, now)
         failed += fold_failed
+        events = {(r.partition, r.offset): e for r, e in decoded}
+        tree_rows, edges = self.tree.rows((r.partition, r.offset, r.value, events.get((r.partition, r.offset)))
+                                          for r in records)
         clock = self._tick("fold_and_rows", clock)
         try:
             if event_rows:
@@ -160,6 +166,8 @@ class ProjectionWriter:
                 self._insert("appeal_versions", rows.VERSION_COLUMNS, version_rows)
             if state_rows:
                 self._insert("appeals", rows.STATE_COLUMNS, state_rows)
+            if tree_rows:
+                self._insert("merkle_nodes", TREE_COLUMNS, tree_rows)
         except Exception as error:
             if not self._engine_answers():
                 raise   # an outage: the caller retries the batch
@@ -169,6 +177,9 @@ class ProjectionWriter:
             if len(records) == 1:
                 failed.append((records[0], _why("refused by ClickHouse", error)))
                 self._record_failures(failed, now)
+                if tree_rows:   # the record is in the log all the same: its leaf must be in the tree
+                    self._insert("merkle_nodes", TREE_COLUMNS, tree_rows)
+                self.tree.advance(edges)
                 return 0
             # The engine answers but refused this batch: some event's rows are at fault. Halves
             # find it; rows already inserted on the way are replaced by the same rows.
@@ -179,6 +190,7 @@ class ProjectionWriter:
             self._record_failures(failed, now)
         for appeal_id, (state, ref) in changed.items():
             self._remember(appeal_id, state, ref)
+        self.tree.advance(edges)
         self._tick("insert", clock)
         self.events_written += len(event_rows)
         return len(event_rows)

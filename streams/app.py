@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import faust
 from faust.assignor.client_assignment import ClientMetadata
@@ -44,23 +45,45 @@ class _ReadCommittedThread(_ConsumerThread):
         return consumer
 
     async def seek_to_committed(self):
-        return await self.call_thread(seek_to_committed, self._ensure_consumer(), self.consumer.app.tables.changelog_topics)
+        positions = {}
+        for source in READ_POSITIONS:   # read here, on the worker's loop, before the consumer's thread seeks
+            positions.update(source())
+        return await self.call_thread(seek_to_committed, self._ensure_consumer(), self.consumer.app.tables.changelog_topics,
+                                      positions)
 
 
-async def seek_to_committed(consumer, changelog_topics) -> dict:
+# Sources of the offsets some stream partitions must be read from whatever the group committed: each returns
+# {(topic, partition): offset}. The ledger's is the first command of each of its partitions without an outcome on
+# the log (streams/agents/ledger.py): which commands were judged is the log's to say, not the committed offsets'.
+READ_POSITIONS: list[Callable[[], dict[tuple[str, int], int]]] = []
+
+
+async def seek_to_committed(consumer, changelog_topics, positions: dict[tuple[str, int], int] | None = None) -> dict:
     """Seek the assigned partitions back to their committed offsets, as Faust does after a rebalance or a
     recovery to re-read what it fetched and dropped meanwhile (records of a partition paused for recovery, or
     of an older generation). aiokafka leaves a partition without a committed offset (or at 0) where fetching
     left it, so those records were lost until the next restart (seen: a ledger that took over a partition
     nobody had committed yet never judged its commands). Such a partition is read again from its beginning;
     the ledger skips the commands whose outcome is on the log. Changelog partitions keep the positions
-    Faust's recovery gives them. Returns the committed offsets, as aiokafka's seek_to_committed does."""
+    Faust's recovery gives them.
+
+    A partition in `positions` is read from the offset given there instead, whatever was committed: Faust's
+    bookkeeping can commit past records it never handed over (an offset it counts as a gap), and a ledger that
+    went by the committed offset would leave those commands without an outcome for ever. Returns the offsets
+    each partition is read from (None: the committed offset is unknown), as aiokafka's seek_to_committed does."""
     committed = await consumer.seek_to_committed()
-    unset = [tp for tp, offset in committed.items() if not offset and tp.topic not in changelog_topics]
+    chosen = {tp: positions[(tp.topic, tp.partition)] for tp in committed if (tp.topic, tp.partition) in (positions or {})}
+    unset = [tp for tp, offset in committed.items() if not offset and tp.topic not in changelog_topics and tp not in chosen]
     if unset:
         await consumer.seek_to_beginning(*unset)
         log.info("read again from the beginning, having no committed offset: %s",
                  ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(unset)))
+    for tp, offset in chosen.items():
+        if committed[tp] is not None and offset < committed[tp]:
+            log.warning("%s[%d]: offsets were committed up to %d, but the first record without an outcome is %d; "
+                        "read from there", tp.topic, tp.partition, committed[tp], offset)
+        consumer.seek(tp, offset)
+        committed[tp] = offset
     return committed
 
 

@@ -63,6 +63,8 @@ SCHEMAS_DIR = Path(_env("TYNDAU_SCHEMAS_DIR", str(ROOT / "schemas")))
 # The worker's HTTP API and dashboard.
 HTTP_HOST = _env("TYNDAU_HTTP_HOST", "127.0.0.1")
 HTTP_PORT = _int("TYNDAU_HTTP_PORT", 6066)
+# Where a process without the api role (a ledger process) serves its /metrics; 0: it serves nothing.
+METRICS_PORT = _int("TYNDAU_METRICS_PORT", 0)
 # Host names the HTTP API answers to besides loopback names, comma-separated (e.g. tyndau.gov.kz).
 HTTP_ALLOWED_HOSTS = _env("TYNDAU_HTTP_ALLOWED_HOSTS", "")
 TOKEN = _env("TYNDAU_TOKEN", "")   # the CLI's credential for the HTTP API (unset or empty: anonymous)
@@ -85,6 +87,41 @@ if ENV not in ("development", "production"):
 # Key for the citizen pseudonym (HMAC-SHA256 of the IIN). Set a secret of at least 32 bytes in production.
 DEVELOPMENT_PSEUDONYM_KEY = "tyndau-development-key"
 PSEUDONYM_KEY = _env("TYNDAU_PSEUDONYM_KEY", DEVELOPMENT_PSEUDONYM_KEY)
+# Pseudonym keys used before a rotation, comma-separated: events keep the citizen_ref they were written with,
+# so an erasure looks a citizen up under each of them too.
+PSEUDONYM_KEYS_PREVIOUS = tuple(k for k in _env("TYNDAU_PSEUDONYM_KEYS_PREVIOUS", "").split(",") if k.strip())
+# The master key that wraps every appeal's data key (streams/domain/sealing.py): 64 hex digits. The development
+# one is public; a production start without a master key of its own is refused. Rotation: the new key here and
+# the ones it replaces, comma-separated, in TYNDAU_MASTER_KEYS_PREVIOUS (they still open what they wrapped).
+DEVELOPMENT_MASTER_KEY = "7479" * 16
+MASTER_KEY = _env("TYNDAU_MASTER_KEY", DEVELOPMENT_MASTER_KEY)
+MASTER_KEYS_PREVIOUS = tuple(k.strip() for k in _env("TYNDAU_MASTER_KEYS_PREVIOUS", "").split(",") if k.strip())
+# The Ed25519 key that signs the ledger's checkpoints (C2SP signer key: PRIVATE+KEY+NAME+KEYID+KEY; `tyndau checkpoint
+# --new-key NAME` makes one). The development one is public; a production start without a key of its own is
+# refused. Rotation: a new key (a new name or key id) here and the verifier keys of the retired ones,
+# comma-separated, in TYNDAU_CHECKPOINT_KEYS_PREVIOUS (checkpoints they signed still verify).
+DEVELOPMENT_CHECKPOINT_KEY = "PRIVATE+KEY+tyndau-development+2d6c802f+AddrOLOcFAp4G4814E4IfSC2amJ1VOiqdu1HedJjAmyJ"
+CHECKPOINT_KEY = _env("TYNDAU_CHECKPOINT_KEY", DEVELOPMENT_CHECKPOINT_KEY)
+# How often the projector signs a checkpoint of every partition's Merkle tree (seconds; 0: only on demand,
+# `tyndau checkpoint`), and the origin the checkpoints name: "<origin>/<partition>" is each partition's log.
+CHECKPOINT_SECONDS = _float("TYNDAU_CHECKPOINT_SECONDS", 300)
+CHECKPOINT_ORIGIN = _env("TYNDAU_CHECKPOINT_ORIGIN", "tyndau/appeals.events")
+CHECKPOINT_KEYS_PREVIOUS = tuple(k.strip() for k in _env("TYNDAU_CHECKPOINT_KEYS_PREVIOUS", "").split(",") if k.strip())
+# How many days after an appeal is closed (answered, withdrawn) its personal data is kept, then erased by the
+# worker (its data key destroyed). No default: the term comes from the body's retention schedule under the Law
+# on Personal Data (No. 94-V) and must be confirmed by the deployment (README: retention). Empty: never.
+_RETENTION = _env("TYNDAU_PERSONAL_DATA_RETENTION_DAYS", "").strip()
+PERSONAL_DATA_RETENTION_DAYS = _int("TYNDAU_PERSONAL_DATA_RETENTION_DAYS", 0) if _RETENTION else None
+if PERSONAL_DATA_RETENTION_DAYS is not None and not 1 <= PERSONAL_DATA_RETENTION_DAYS <= 36600:
+    raise SystemExit(f"TYNDAU_PERSONAL_DATA_RETENTION_DAYS={PERSONAL_DATA_RETENTION_DAYS} must be a number of days "
+                     "from 1 to 36600, or unset (never erase automatically)")
+# How often the worker looks for appeals whose personal data's term has ended (seconds).
+RETENTION_CHECK_SECONDS = _float("TYNDAU_RETENTION_CHECK_SECONDS", 3600)
+# How long appeals.commands keeps a command (hours): its personal data is in clear there until then. The ledger
+# needs a command only until it is judged; this is how long a ledger may be down without losing commands.
+COMMANDS_RETENTION_HOURS = _int("TYNDAU_COMMANDS_RETENTION_HOURS", 72)
+if not 1 <= COMMANDS_RETENTION_HOURS <= 24 * 90:
+    raise SystemExit(f"TYNDAU_COMMANDS_RETENTION_HOURS={COMMANDS_RETENTION_HOURS} must be from 1 to 2160 hours")
 # Projector batches: at most this many events, or this many seconds, per ClickHouse insert.
 PROJECTOR_BATCH = _int("TYNDAU_PROJECTOR_BATCH", 5000)
 PROJECTOR_BATCH_SECONDS = _float("TYNDAU_PROJECTOR_BATCH_SECONDS", 0.2)

@@ -15,12 +15,15 @@ PUBLIC = "appeals.public"
 SCHEMAS = "appeals.schemas"
 ACCESS = "appeals.access"             # who read personal data, and every admin act (Avro AccessRecorded)
 REVOCATIONS = "appeals.revocations"   # revoked credentials, keyed by their jti (compacted)
+KEYS = "appeals.keys"                 # each appeal's data key, wrapped (Avro AppealDataKey); a tombstone erases (compacted)
+CHECKPOINTS = "appeals.checkpoints"   # signed checkpoints of each partition's Merkle tree (Avro LedgerCheckpoint), public
 # Written at the partition of the command they answer, so they have as many partitions as it.
-CO_PARTITIONED = (EVENTS, REJECTED, PUBLIC)
+CO_PARTITIONED = (EVENTS, REJECTED, PUBLIC, KEYS)
 
 # --- headers (values UTF-8) -------------------------------------------------------------------
 AUTH_HEADER = "tyndau-auth"                # on a command: the API's signed assertion of who sent these bytes
 REQUEST_ID_HEADER = "tyndau-request-id"    # on a command: the sender's request id, copied to its rejection
+ERASED_HEADER = "tyndau-erased"            # on a tombstone of appeals.keys: the erasure's access id
 SOURCE_HEADER = "tyndau-command"           # on an event: "<partition>:<offset>" of its command in appeals.commands
 COMMAND_ID_HEADER = "tyndau-command-id"    # on an event: its command id, so followers need not decode it
 
@@ -33,16 +36,19 @@ LEDGER_CLIENT_ID = f"{settings.APP_ID}-ledger"        # the ledger's own produce
 LEDGER_TRANSACTIONAL_ID = f"{settings.APP_ID}-ledger"  # + "-<partition>": one per command partition (fencing)
 
 # --- Kafka users and what they may write (the ACLs of deploy/kafka/acls.md) -------------------
-# The API writes commands and access records; only the ledger writes outcomes; an admin's tools
-# write revocations and the access records of their acts.
+# The API writes commands and access records; only the ledger writes outcomes and data keys; an
+# admin's tools write revocations and the access records of their acts; erasures (tombstones on
+# appeals.keys with their access records) come from the API and from the ledger's retention job.
 WRITERS: dict[str, tuple[str, ...]] = {
     COMMANDS: ("api",),
     EVENTS: ("ledger",),
     REJECTED: ("ledger",),
     PUBLIC: ("ledger",),
     SCHEMAS: ("ledger", "api", "admin"),
-    ACCESS: ("api", "admin"),
+    ACCESS: ("api", "admin", "ledger"),
     REVOCATIONS: ("admin",),
+    KEYS: ("ledger", "api"),   # the ledger mints keys and erases when a term ends; the API erases on request
+    CHECKPOINTS: ("api",),     # the projector signs them (it runs as the api user), and the API on demand
 }
 
 UNLIMITED = "-1"
@@ -50,7 +56,12 @@ UNLIMITED = "-1"
 # a command is at most 64 KB (README), a rejection keeps at most that much of it, and the ledger
 # writes record batches of at most 128 KB plus one record.
 MAX_MESSAGE_BYTES = str(1024 * 1024)
-COMMANDS_RETENTION_MS = str(30 * 24 * 3600 * 1000)
+COMMANDS_RETENTION_MS = str(settings.COMMANDS_RETENTION_HOURS * 3600 * 1000)
+FOREVER_MS = str(2**63 - 1)
+# appeals.keys: a superseded key record (one a tombstone replaced) is compacted away within a day of the
+# tombstone (max.compaction.lag.ms, on segments rolled hourly); tombstones stay, so the erasure's date does,
+# stamped by the broker (LogAppendTime), not by whoever wrote it.
+KEYS_COMPACTION_LAG_MS = str(24 * 3600 * 1000)
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,14 @@ def topic_specs(partitions: int | None = None) -> list[TopicSpec]:
                   "Avro AccessRecorded: every read of personal data and every admin act, so auditors are audited too."),
         TopicSpec(REVOCATIONS, 1, {"cleanup.policy": "compact", "retention.ms": UNLIMITED},
                   "Revoked credentials: key the token's jti, value JSON {jti, revoked_at, by}; workers refuse them."),
+        TopicSpec(KEYS, n, {"cleanup.policy": "compact", "retention.ms": UNLIMITED, "delete.retention.ms": FOREVER_MS,
+                            "max.compaction.lag.ms": KEYS_COMPACTION_LAG_MS, "segment.ms": str(3600 * 1000),
+                            "min.cleanable.dirty.ratio": "0.01", "message.timestamp.type": "LogAppendTime"},
+                  "Avro AppealDataKey: each appeal's data key wrapped by the master key, keyed by appeal id; a "
+                  "tombstone (header tyndau-erased) destroys it, erasing the appeal's sealed personal fields."),
+        TopicSpec(CHECKPOINTS, 1, dict(forever),
+                  "Avro LedgerCheckpoint: a signed checkpoint (C2SP tlog-checkpoint) of one partition's Merkle tree of "
+                  "appeals.events, keyed by the partition number; kept forever, public: no personal data."),
     ]
     for spec in specs:
         spec.config.update(durability())

@@ -56,7 +56,7 @@ class WorkerProcess:
     """`tyndau worker` as a child process, so a test can kill it like an operator's bad day would."""
 
     # The role `cli` acts in by default, by command: what a real user of that command would hold.
-    CLI_ROLES = {"publish": credentials.SENDER, "rebuild": credentials.ADMIN}
+    CLI_ROLES = {"publish": credentials.SENDER, "rebuild": credentials.ADMIN, "erase": credentials.ADMIN}
 
     def __init__(self, bootstrap: str, data_dir: Path, app_id: str):
         self.bootstrap, self.data_dir, self.app_id = bootstrap, data_dir, app_id

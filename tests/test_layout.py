@@ -17,6 +17,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "streams.domain": set(),
     "streams.settings": set(),
     "streams.topics": {"streams.settings"},
+    "streams.telemetry": set(),
     "streams.avro": {"streams.domain", "streams.settings"},
     "streams.auth": {"streams.domain", "streams.settings"},
     "streams.kafka": {"streams.domain", "streams.avro", "streams.settings", "streams.topics"},
@@ -28,9 +29,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "streams.audit": {"streams.domain", "streams.avro", "streams.kafka", "streams.settings", "streams.topics"},
     "streams.devtools": {"streams.domain", "streams.kafka", "streams.settings"},
     "streams.agents": {"streams.domain", "streams.avro", "streams.kafka", "streams.settings", "streams.topics", "streams.app",
-                       "streams.auth", "projections"},
+                       "streams.auth", "projections", "streams.telemetry"},
     "streams.http": {"streams.domain", "streams.avro", "streams.kafka", "streams.settings", "streams.topics", "streams.app",
-                     "streams.agents", "streams.audit", "streams.contracts", "streams.auth", "projections"},
+                     "streams.agents", "streams.audit", "streams.contracts", "streams.auth", "projections", "streams.telemetry"},
     "streams.consumer": {"streams.clients"},
     "streams.cli": {"*"},   # the command line may use everything; nothing imports it
 }

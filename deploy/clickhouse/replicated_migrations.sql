@@ -180,6 +180,18 @@ CREATE TABLE IF NOT EXISTS tyndau.appeal_versions ON CLUSTER '{cluster}'
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tyndau/appeal_versions', '{replica}')
 ORDER BY (appeal_id, sequence);
 
+-- 012
+CREATE TABLE IF NOT EXISTS tyndau.merkle_nodes ON CLUSTER '{cluster}'
+(
+    partition  UInt16,
+    level      UInt8,
+    node_index UInt64,
+    hash       FixedString(32),
+    offset     UInt64 COMMENT 'the leaf record''s offset; 0 above level 0'
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tyndau/merkle_nodes', '{replica}')
+ORDER BY (partition, level, node_index);
+
 -- The schema above is that of these migrations: the projector's migrate() applies none of them again.
 -- (Replicated: this one insert reaches every replica of the shard.)
 INSERT INTO tyndau.schema_migrations (version, name, applied_at) VALUES
@@ -193,4 +205,5 @@ INSERT INTO tyndau.schema_migrations (version, name, applied_at) VALUES
     (8, '008_imported_by.sql', now64(3)),
     (9, '009_stages_and_terms.sql', now64(3)),
     (10, '010_appeal_versions.sql', now64(3)),
-    (11, '011_stage_body_and_imports.sql', now64(3));
+    (11, '011_stage_body_and_imports.sql', now64(3)),
+    (12, '012_merkle_nodes.sql', now64(3));

@@ -18,6 +18,7 @@ from ..auth.assertions import sign_assertion
 from ..auth.keys import ASSERTIONS_FILE, ring_file
 from ..domain.deadlines import deadline_commands
 from ..domain.principals import Principal
+from ..telemetry import DEADLINE_COMMANDS, DEADLINE_RUNS
 from .channels import commands_topic
 from .ledger import appeal_id_to_state
 
@@ -42,5 +43,7 @@ if settings.DEADLINE_CHECK_SECONDS > 0:
                                           headers={topics.AUTH_HEADER: assertion})
                 _sent.add(command["command_id"])
                 sent += 1
+        DEADLINE_RUNS.inc()
+        DEADLINE_COMMANDS.inc(sent)
         if sent:
             log.info("deadline watcher sent %d commands", sent)

@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from typing import Any, Callable, NamedTuple
 
 import orjson
-from aiokafka.partitioner import murmur2
 
 from .. import settings, topics
 from ..auth.assertions import verify_assertion
@@ -28,10 +27,13 @@ from ..domain.appeal import AppealState, decide, evolve
 from ..domain.chain import seal
 from ..domain.commands import CommandError, parse_command
 from ..domain.principals import Principal, actor_record, authorize
+from ..domain.sealing import SealingFailed
+from ..kafka.records import partition_of
 
 log = logging.getLogger(__name__)
 
 StateLookup = Callable[[str], AppealState | None]
+Sealer = Callable[[dict[str, Any]], dict[str, Any]]   # seals an event's personal fields before it is hashed
 UsedAssertion = Callable[[bytes], bool]   # whether this tyndau-auth header was already used by a refused command
 
 
@@ -82,8 +84,9 @@ def _detail(text: str) -> str:
 
 def rejection_record(message: Any, reason: str, detail: str, obj: Any, now: datetime,
                      sender: Principal | None = None) -> dict[str, Any]:
-    """The CommandRejected record: only well-formed identifiers are copied out of the command, and a
-    command over the size bound is kept as its first kilobyte and its SHA-256."""
+    """The CommandRejected record: only well-formed identifiers are copied out of the command; the command
+    itself is not kept (it may hold personal data that could never be erased from a topic kept for ever),
+    only its SHA-256, by which its sender can find the rejection of the bytes they sent."""
     fields = obj if isinstance(obj, dict) else {}
     value = message.value if isinstance(message.value, bytes) else b""
     record = {
@@ -94,19 +97,16 @@ def rejection_record(message: Any, reason: str, detail: str, obj: Any, now: date
         "command_type": _identifier(fields.get("type")),
         "reason": reason,
         "detail": _detail(detail),
-        "command": value,
+        "command": b"",
         "source_topic": str(message.topic),
         "source_partition": int(message.partition),
         "source_offset": int(message.offset),
         "rejected_at": now,
         "command_prefix": None,
-        "command_sha256": None,
+        "command_sha256": hashlib.sha256(value).hexdigest(),
         "sent_by": None if sender is None else {"role": sender.role, "id": sender.name,
                                                 "bodies": list(sender.bodies), "regions": list(sender.regions)},
     }
-    if len(value) > bounds.MAX_COMMAND_BYTES:
-        record.update(command=b"", command_prefix=value[: bounds.COMMAND_PREFIX_BYTES],
-                      command_sha256=hashlib.sha256(value).hexdigest())
     return record
 
 
@@ -114,11 +114,6 @@ def _rejected(message: Any, reason: str, detail: str, obj: Any, now: datetime, s
     record = rejection_record(message, reason, detail, obj, now, sender)
     key = record["appeal_id"].encode() if record["appeal_id"] else None
     return Verdict(key, codec.encode(codec.REJECTION, record), rejection=record)
-
-
-def partition_of(key: bytes) -> int:
-    """The partition Kafka's default partitioner (murmur2 of the key) gives an appeal's commands."""
-    return (murmur2(key) & 0x7FFFFFFF) % settings.PARTITIONS
 
 
 def _parse_json(value: Any) -> Any:
@@ -154,7 +149,7 @@ def written_at(message: Any, now: datetime) -> datetime:
 
 
 def _judge(message: Any, now: datetime, state_of: StateLookup, holder: dict, ring: KeyRing,
-           used: UsedAssertion | None) -> Verdict:
+           used: UsedAssertion | None, sealer: Sealer | None) -> Verdict:
     try:
         obj, unreadable = _parse_json(message.value), None
         holder["obj"] = obj
@@ -195,19 +190,24 @@ def _judge(message: Any, now: datetime, state_of: StateLookup, holder: dict, rin
     previous = state_of(command.appeal_id)
     authorize(principal, command, previous)
     actor, imported_by = actor_record(principal, command)
-    event = seal(decide(previous, command, now, actor, imported_by, clock=clock, filing_window=settings.FILING_WINDOW))
-    state = evolve(previous, event)
+    event = decide(previous, command, now, actor, imported_by, clock=clock, filing_window=settings.FILING_WINDOW)
+    event = seal(sealer(event) if sealer is not None else event)   # personal fields sealed before the hash
+    state = evolve(previous, event)   # the state holds no personal field
     return Verdict(command.appeal_id.encode(), codec.encode_event(event), event=event, state=state)
 
 
-def judge(message: Any, now: datetime, state_of: StateLookup, ring: KeyRing, used: UsedAssertion | None = None) -> Verdict:
+def judge(message: Any, now: datetime, state_of: StateLookup, ring: KeyRing, used: UsedAssertion | None = None,
+          sealer: Sealer | None = None) -> Verdict:
     """The verdict on one command message (anything with key, value, headers, topic, partition,
     offset and timestamp attributes: a Faust event's message, an aiokafka record), whose `tyndau-auth`
     assertion is checked with `ring` (and, with `used`, that it did not already serve a refused
-    command). Never raises on input."""
+    command), and whose event's personal fields `sealer` seals. Never raises on input; SealingFailed (a disk or
+    key service, not the command) is raised, so the command is judged again after the restart."""
     holder: dict = {}   # the decoded JSON and the verified sender, once known: a rejection names them
     try:
-        return _judge(message, now, state_of, holder, ring, used)
+        return _judge(message, now, state_of, holder, ring, used, sealer)
+    except SealingFailed:
+        raise
     except CommandError as error:
         reason, detail = error.reason, error.detail
     except Exception as error:  # a bug met by this input: recorded as a rejection, never a crash

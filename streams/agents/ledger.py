@@ -14,11 +14,16 @@ Exactly one outcome per command, across crashes and paused workers:
   opened before the table recovers the partition: a worker that lost the partition is fenced;
 - a batch's states reach the table only after its transactions are committed, so a batch
   that fails leaves no state the log does not hold;
+- personal fields are sealed under each appeal's data key before an event is hashed; a new appeal's key
+  goes to appeals.keys in its first event's transaction (streams/agents/data_keys.py);
 - a command off the partition its key hashes to is rejected (`wrong_partition`), so each
   appeal's chain lives in one partition and no second ledger starts a fork of it;
 - on recovery, commands up to the last event's command offset, and those named by the
   rejections after it, have their outcome on the log: a re-delivered one is skipped rather
-  than judged again against a later state; every other command is judged (again);
+  than judged again against a later state; every other command is judged (again), in offset
+  order from the first without an outcome: each rebalance reads every partition from there,
+  whatever offsets the group committed, and a command that arrives out of order is held and
+  its partition read again (streams/agents/order.py);
 - a command re-sent by a client with a used command id gets `duplicate_command`;
 - who sent a command is the principal its `tyndau-auth` assertion names (the API's signature over
   the command's bytes and id): without a valid one it is rejected `unauthenticated`, and the
@@ -38,19 +43,23 @@ from typing import Any
 import faust
 
 from .. import settings, topics
-from ..app import app
+from ..app import READ_POSITIONS, app
 from ..auth.assertions import ASSERTION_SECONDS
 from ..auth.keys import ASSERTIONS_FILE, KeyRing, ring_file
 from ..avro import codec
 from ..domain.appeal import AppealState
 from ..kafka.outcome_writer import OutcomeWriter, Outgoing
 from .batches import batches
+from .order import CommandOrder
 from .catch_up import fold_event, judged_offset
+from .data_keys import FOLLOW_SECONDS, LedgerKeys, Minted
 from .ledger_store import LedgerStore
 from ..kafka.rejection_index import rejected_command_offsets_after
 from ..topics import AUTH_HEADER, COMMAND_ID_HEADER, SOURCE_HEADER
 from .channels import commands_topic, events_topic
-from .judge import header, judge
+from ..telemetry import (LEDGER_BATCH_COMMANDS, LEDGER_BATCH_SECONDS, LEDGER_COMMANDS, LEDGER_REJECTIONS,
+                         OUTCOME_LAG_SECONDS)
+from .judge import header, judge, written_at
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +109,11 @@ class AppealLedgerTable(faust.Table):
         super().__init__(*args, **kwargs)
         self.disk = LedgerStore(settings.LEDGER_STATE_DIR, settings.LEDGER_CACHE_STATES)
         self.judged_beyond: dict[int, set[int]] = {}  # later ones than the disk's judged offset (rejections after the last event)
+        self.floors: dict[int, int] = {}              # per partition, its first command still on the topic, once one was not
         self.refused_assertions = RefusedAssertions()
         self.active: set[int] = set()                 # the command partitions this worker judges
+        self.keys = LedgerKeys(self.disk)
+        self.recovered = False                        # the active partitions' recovery (and keys) completed
 
     def persisted_offset(self, tp: Any) -> int | None:
         return self.disk.open(tp.partition).offset if tp.topic == topics.EVENTS else None
@@ -128,14 +140,19 @@ class AppealLedgerTable(faust.Table):
     async def on_rebalance(self, assigned, revoked, newly_assigned, generation_id: int = 0) -> None:
         """Before Faust recovers the new partitions: fence their previous owner, open their databases."""
         await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+        self.recovered = False
         mine = {tp.partition for tp in assigned if tp.topic == topics.COMMANDS}
         held = {tp.partition for tp in assigned if tp.topic == topics.EVENTS}
         outcome_writer.assigned(mine)
         await outcome_writer.fence({tp.partition for tp in newly_assigned if tp.topic == topics.COMMANDS})
-        for partition in set(self.disk.partitions) - held:
-            self.disk.close(partition)
         for partition in held:
             self.disk.open(partition)
+        self.keys.caught_up &= mine
+        self.keys.active = mine
+        for partition in set(self.disk.partitions) - mine:
+            self.disk.open(partition).forget_keys()   # judged elsewhere: its erasures are not read here
+        for partition in set(self.disk.partitions) - held:
+            self.disk.close(partition)
         self.active = mine
 
     async def on_recovery_completed(self, active_tps, standby_tps) -> None:
@@ -144,6 +161,12 @@ class AppealLedgerTable(faust.Table):
         after = {p: self.judged_upto(p) for p in partitions}
         for partition, offsets in (await rejected_command_offsets_after(after)).items():
             self.judged_beyond[partition] = offsets
+        try:
+            await self.keys.catch_up(partitions)   # every data key and erasure of these partitions, before judging
+        except Exception as error:   # Faust would resume the streams anyway: judging without the keys mints wrong ones
+            log.critical("could not read appeals.keys for partitions %s (%s); stopping", partitions, type(error).__name__)
+            os._exit(70)
+        self.recovered = True
 
     def judged_upto(self, partition: int) -> int:
         upto = self.disk.open(partition).judged_upto
@@ -151,6 +174,22 @@ class AppealLedgerTable(faust.Table):
 
     def already_judged(self, partition: int, offset: int) -> bool:
         return offset <= self.judged_upto(partition) or offset in self.judged_beyond.get(partition, ())
+
+    def next_to_judge(self, partition: int) -> int:
+        """The first command offset of this partition without an outcome on the log (0 before the first outcome)."""
+        upto, beyond = self.disk.open(partition).judged_upto, self.judged_beyond.get(partition, ())
+        offset = (-1 if upto is None else upto) + 1
+        while offset in beyond:
+            offset += 1
+        return max(offset, self.floors.get(partition, offset))
+
+    def floor(self, partition: int, offset: int) -> None:
+        """The topic's retention removed this partition's commands before `offset` unjudged: judging goes on from it."""
+        self.floors[partition] = offset
+
+    def read_positions(self) -> dict[tuple[str, int], int]:
+        """Where each command partition this worker judges is read from after a rebalance (streams/app.py)."""
+        return {(topics.COMMANDS, partition): self.next_to_judge(partition) for partition in sorted(self.active)}
 
     def state_of(self, partition: int, appeal_id: str) -> AppealState | None:
         return self.disk.get(partition, appeal_id)
@@ -166,6 +205,7 @@ class AppealLedgerTable(faust.Table):
     async def on_stop(self) -> None:
         await super().on_stop()
         await outcome_writer.stop()
+        await self.keys.stop()
         self.disk.close_all()
 
 
@@ -173,6 +213,8 @@ appeal_id_to_state: AppealLedgerTable = app.tables.add(
     AppealLedgerTable(app, name="appeal_id_to_state", changelog_topic=events_topic,
                       partitions=settings.PARTITIONS, help="Appeal state folded from appeals.events")
 )
+READ_POSITIONS.append(appeal_id_to_state.read_positions)
+command_order = CommandOrder()
 
 
 outcome_writer = OutcomeWriter()
@@ -189,6 +231,14 @@ class Batch:
         self.judged: dict[int, int] = {}
         self.events: list[Outgoing] = []
         self.rejections: list[Outgoing] = []
+        self.minted: dict[int, Minted] = {}   # per partition, the data keys of the appeals this batch filed
+        self.outcomes: dict[int, list[tuple[str, datetime]]] = {}   # per partition: (event or reason, appended at)
+
+    def next_offset(self, partition: int) -> int:
+        """The offset of the command of `partition` this batch must judge next."""
+        if partition in self.judged:
+            return self.judged[partition] + 1
+        return self.table.next_to_judge(partition)
 
     def add(self, message: Any, now: datetime) -> None:
         partition = message.partition
@@ -199,10 +249,12 @@ class Batch:
             state = states.get(appeal_id)
             return state if state is not None else self.table.state_of(partition, appeal_id)
 
-        verdict = judge(message, now, state_of, self.ring, refused)
+        minted, fresh = self.minted.setdefault(partition, {}), {}
+        verdict = judge(message, now, state_of, self.ring, refused, self.table.keys.sealer(partition, minted, now, fresh))
         if verdict.rejection is not None and verdict.rejection["sent_by"] is not None:
             refused.add(header(message.headers, AUTH_HEADER))
         if verdict.event is not None:
+            minted.update(fresh)   # a key minted for a command that was rejected after all is not written
             states[verdict.event["appeal_id"]] = verdict.state
             self.events.append((partition, verdict.key, verdict.value,
                                 [(SOURCE_HEADER, f"{partition}:{message.offset}".encode()),
@@ -210,11 +262,26 @@ class Batch:
         else:
             self.rejections.append((partition, verdict.key, verdict.value, []))
         self.judged[partition] = max(message.offset, self.judged.get(partition, -1))
+        outcome = "event" if verdict.event is not None else verdict.rejection["reason"]
+        self.outcomes.setdefault(partition, []).append((outcome, written_at(message, now)))
+
+    def keys(self) -> list[Outgoing]:
+        return [(p, appeal_id.encode(), value, []) for p, minted in self.minted.items()
+                for appeal_id, (value, _) in minted.items()]
 
     def commit(self, written: dict[int, int | None]) -> None:
         """Keep the states of the partitions whose outcomes are on the log (`written`: their last event's offset)."""
+        committed = datetime.now(timezone.utc)
         for partition, last_event in written.items():
+            self.table.keys.remember(partition, self.minted.get(partition, {}))
             self.table.remember(partition, self.states.get(partition, {}), last_event, self.judged[partition])
+            for outcome, appended in self.outcomes.get(partition, ()):
+                if outcome == "event":
+                    LEDGER_COMMANDS.labels("event").inc()
+                else:
+                    LEDGER_COMMANDS.labels("rejected").inc()
+                    LEDGER_REJECTIONS.labels(outcome).inc()
+                OUTCOME_LAG_SECONDS.observe(max(0.0, (committed - appended).total_seconds()))
 
 
 @app.agent(commands_topic)
@@ -222,15 +289,31 @@ async def append_appeal_events(stream):
     try:
         async for records in batches(stream, settings.LEDGER_BATCH, settings.LEDGER_BATCH_SECONDS):
             try:
-                now = datetime.now(timezone.utc)
+                started, now = time.perf_counter(), datetime.now(timezone.utc)
                 batch = Batch(appeal_id_to_state, ring_file(ASSERTIONS_FILE).current())
+                skipped: dict[int, tuple[int, int]] = {}   # partition → (the offset due, the one that came instead)
                 for record in records:
                     message = record.message
-                    if appeal_id_to_state.already_judged(message.partition, message.offset):
+                    partition, offset = message.partition, message.offset
+                    if appeal_id_to_state.already_judged(partition, offset):
                         continue  # re-delivered after a restart: its outcome is already on the log
+                    due = batch.next_offset(partition)
+                    if partition in skipped or offset != due:
+                        # Out of order: the commands before it did not reach the ledger. Neither judged nor acked.
+                        records.hold(partition, offset)
+                        skipped.setdefault(partition, (due, offset))
+                        continue
+                    command_order.arrived(partition, offset)
                     batch.add(message, now)
                 # Each partition's rejections and events in one transaction (streams/kafka/outcome_writer.py).
-                batch.commit(await outcome_writer.write(batch.rejections, batch.events))
+                written = await outcome_writer.write(batch.rejections, batch.events, batch.keys())
+                for partition in set(batch.judged) - set(written):
+                    records.hold(partition)   # moved to another worker: no outcome here, so no ack
+                batch.commit(written)
+                for partition, (due, seen) in skipped.items():
+                    await command_order.rewind(app, partition, due, seen, appeal_id_to_state.floor)
+                LEDGER_BATCH_SECONDS.observe(time.perf_counter() - started)
+                LEDGER_BATCH_COMMANDS.observe(len(records))
             except Exception as error:   # judging is total: this is the disk, a key file or a bug, never a command
                 # Stop before Faust's next commit could take these commands' offsets: judged again after the restart.
                 where = traceback.extract_tb(error.__traceback__)[-1]   # the error's type and place, never its text
@@ -239,3 +322,14 @@ async def append_appeal_events(stream):
                 os._exit(70)
     finally:
         await outcome_writer.stop()
+
+
+@app.timer(interval=FOLLOW_SECONDS)
+async def follow_erasures() -> None:
+    """Erasures others wrote (tyndau erase, the retention job) reach this ledger's disk within seconds."""
+    partitions = sorted(appeal_id_to_state.active)
+    if partitions and appeal_id_to_state.recovered:
+        try:
+            await appeal_id_to_state.keys.catch_up(partitions)
+        except Exception as error:   # noqa: BLE001 — the broker away, a partition moving: the next run tries again
+            log.warning("could not read appeals.keys for erasures: %s", type(error).__name__)

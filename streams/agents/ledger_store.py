@@ -3,8 +3,13 @@
 Each database holds, written together in one atomic batch:
 - `s:<appeal id>` → the appeal's folded state (JSON of AppealState's fields, checked field by field when read);
 - `w:<appeal id>` → the due day of an appeal still open or escalated (what the deadline watcher looks at);
+- `c:<appeal id>` → the day of the latest act of an appeal answered or withdrawn (what the retention job
+  looks at: streams/agents/retention.py), until its personal data is erased;
 - `m:offset` → the last offset of appeals.events[p] folded in (Faust's recovery resumes after it);
 - `m:judged` → every command of appeals.commands[p] up to this offset has its outcome on the log;
+- `k:<appeal id>` → the appeal's data key as appeals.keys holds it (Avro AppealDataKey, wrapped by the
+  master key), or `E` and the time of its erasure; `m:keys` → the last offset of appeals.keys[p] read in
+  (streams/agents/data_keys.py);
 - `m:format` → FORMAT: the fold's version and AppealState's fields. A database of another format, or one
   that cannot be read, is discarded and the partition is folded again from the log, which is the truth.
 
@@ -22,26 +27,29 @@ import shutil
 import types
 import typing
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
 from rocksdict import AccessType, Options, Rdict, WriteBatch
 
-from ..domain.state import OPEN, ESCALATED, AppealState
+from ..domain.state import ANSWERED, ESCALATED, OPEN, WITHDRAWN, AppealState
 
 log = logging.getLogger(__name__)
 
-# Bump FOLD_VERSION whenever evolve() folds some event differently: every persisted state is then refolded.
-FOLD_VERSION = 1
+# Bump FOLD_VERSION whenever evolve() folds some event differently, or the database gains an index of the
+# states: every persisted state is then refolded. 2: the index of closed appeals (`c:`).
+FOLD_VERSION = 2
 _FIELDS = typing.get_type_hints(AppealState)
 FORMAT = f"{FOLD_VERSION}:" + hashlib.sha256(repr([(f.name, str(_FIELDS[f.name])) for f in dataclasses.fields(AppealState)])
                                                .encode()).hexdigest()[:16]
 WATCHED = (OPEN, ESCALATED)
+CLOSED = (ANSWERED, WITHDRAWN)
 
 _STATE, _WATCH = b"s:", b"w:"
-_OFFSET, _JUDGED, _FORMAT = b"m:offset", b"m:judged", b"m:format"
+_KEY, _ERASED, _CLOSED = b"k:", b"E", b"c:"
+_OFFSET, _JUDGED, _FORMAT, _KEYS_OFFSET = b"m:offset", b"m:judged", b"m:format", b"m:keys"
 
 
 class CorruptState(ValueError):
@@ -178,6 +186,7 @@ class PartitionState:
             if db.get(_FORMAT) is None and next(iter(db.keys()), None) is not None:
                 raise CorruptState("records without a format")
             self.offset, self.judged_upto = _int_or_none(db.get(_OFFSET)), _int_or_none(db.get(_JUDGED))
+            self.keys_offset = _int_or_none(db.get(_KEYS_OFFSET))
             # Copied out first: an error while decoding must not keep an iterator (and the database's lock) alive.
             entries = [(key, value) for key, value in db.items(from_key=_WATCH) if key.startswith(_WATCH)]
             self.watched = {key[2:].decode(): _due_day(value) for key, value in entries}
@@ -193,7 +202,7 @@ class PartitionState:
                 pass
             shutil.rmtree(self.path, ignore_errors=True)
             db = self._open_db()
-            self.offset, self.judged_upto, self.watched = None, None, {}
+            self.offset, self.judged_upto, self.watched, self.keys_offset = None, None, {}, None
         if db.get(_FORMAT) is None:
             db.put(_FORMAT, FORMAT.encode())
         return db
@@ -239,6 +248,10 @@ class PartitionState:
                 batch.put(_WATCH + key, str(state.due_on.toordinal()).encode())
             elif appeal_id in self.watched:
                 batch.delete(_WATCH + key)
+            if state.status in CLOSED:
+                batch.put(_CLOSED + key, str(state.last_at.date().toordinal()).encode())
+            elif state.sequence > 1:
+                batch.delete(_CLOSED + key)   # reopened or escalated again (a new appeal was never closed)
         if offset is not None and (self.offset is None or offset > self.offset):
             batch.put(_OFFSET, str(offset).encode())
         if judged_upto is not None and (self.judged_upto is None or judged_upto > self.judged_upto):
@@ -255,6 +268,58 @@ class PartitionState:
         if judged_upto is not None and (self.judged_upto is None or judged_upto > self.judged_upto):
             self.judged_upto = judged_upto
 
+    def key_of(self, appeal_id: str) -> bytes | datetime | None:
+        """The appeal's data key record as appeals.keys holds it, the time of its erasure, or None."""
+        raw = self.db.get(_KEY + appeal_id.encode())
+        if raw is None or not raw.startswith(_ERASED):
+            return raw
+        try:
+            return _moment(raw[1:].decode("ascii"))
+        except (UnicodeDecodeError, ValueError, CorruptState):
+            return datetime.min.replace(tzinfo=timezone.utc)   # erased, the time unreadable: still erased
+
+    def write_keys(self, entries: dict[str, bytes | datetime], keys_offset: int | None = None) -> None:
+        """Keep data key records (bytes) and erasures (their time) in one atomic write, with the offset of
+        appeals.keys they reach when they were read from it. An erasure overwrites the key and compacts its
+        range, so the wrapped key does not linger in the database's files."""
+        batch = WriteBatch(raw_mode=True)
+        erased = []
+        for appeal_id, entry in entries.items():
+            key = _KEY + appeal_id.encode()
+            if isinstance(entry, datetime):
+                batch.put(key, _ERASED + entry.isoformat().encode())
+                batch.delete(_CLOSED + appeal_id.encode())   # nothing left for the retention job
+                erased.append(key)
+            else:
+                batch.put(key, entry)
+        if keys_offset is not None and (self.keys_offset is None or keys_offset > self.keys_offset):
+            batch.put(_KEYS_OFFSET, str(keys_offset).encode())
+        self.db.write(batch)
+        if keys_offset is not None and (self.keys_offset is None or keys_offset > self.keys_offset):
+            self.keys_offset = keys_offset
+        if erased:
+            self.db.flush()
+            self.db.compact_range(min(erased), max(erased))
+
+    def closed(self) -> Iterator[tuple[str, date]]:
+        """(appeal id, day of its latest act) of every closed appeal whose personal data is not yet erased."""
+        for key, value in self.db.items(from_key=_CLOSED):
+            if not key.startswith(_CLOSED):
+                return
+            yield key[2:].decode(), _due_day(value)
+
+    def forget_keys(self) -> None:
+        """Remove every data key from this database (a partition that moved away: its erasures are no longer
+        read here); taken again, the partition reads appeals.keys from its beginning."""
+        first = next(iter(self.db.keys(from_key=_KEY)), None)
+        if (first is None or not first.startswith(_KEY)) and self.keys_offset is None:
+            return   # nothing to forget
+        self.db.delete_range(_KEY, _KEY[:-1] + bytes([_KEY[-1] + 1]))
+        self.db.delete(_KEYS_OFFSET)
+        self.keys_offset = None
+        self.db.flush()
+        self.db.compact_range(_KEY, _KEY[:-1] + bytes([_KEY[-1] + 1]))
+
     def close(self) -> None:
         self.db.close()
 
@@ -262,7 +327,7 @@ class PartitionState:
         """Start this partition afresh: its states are folded again from the log."""
         self.db.close()
         shutil.rmtree(self.path, ignore_errors=True)
-        self.cache, self.watched, self.offset, self.judged_upto = {}, {}, None, None
+        self.cache, self.watched, self.offset, self.judged_upto, self.keys_offset = {}, {}, None, None, None
         self.db = self._open_db()
         self.db.put(_FORMAT, FORMAT.encode())
 

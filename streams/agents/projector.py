@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError
 
 from projections.clickhouse import client, in_db_thread, migrate, truncate_projections
@@ -19,6 +20,7 @@ from projections.writer import ProjectionWriter, RawEvent
 from .. import settings, topics
 from ..app import app
 from ..kafka.security import connection
+from ..telemetry import CLICKHOUSE_INSERT_SECONDS, PROJECTED_EVENTS, PROJECTOR_LAG_EVENTS, PROJECTOR_LAG_SECONDS
 from .rebuild import rebuild
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ async def _start_rebuild(consumer: AIOKafkaConsumer) -> None:
     starts = await consumer.beginning_offsets(partitions)
     await in_db_thread(truncate_projections, writer().db)
     writer().cache.clear()
+    writer().tree.reset()
     for tp in partitions:
         consumer.seek(tp, starts[tp])
     rebuild.start(starts, ends)
@@ -65,13 +68,45 @@ async def _track_rebuild(consumer: AIOKafkaConsumer) -> None:
         log.warning("rebuild done: %d events in %.1fs", rebuild.events_total, rebuild.elapsed_s)
 
 
+async def measure_lag(consumer: AIOKafkaConsumer, batches: dict) -> None:
+    """The projector's lag after a batch: events still waiting per partition (the last stable offset the fetch
+    saw, less the position; a transaction marker counts as one), and the age of the latest event written while
+    any wait."""
+    waiting = 0
+    for tp in consumer.assignment():
+        end = consumer.last_stable_offset(tp)   # read_committed: an open transaction's records are not due yet
+        if end is None:
+            continue
+        behind = max(0, end - await consumer.position(tp))
+        PROJECTOR_LAG_EVENTS.labels(str(tp.partition)).set(behind)
+        waiting += behind
+    newest = max((m.timestamp for ms in batches.values() for m in ms if m.timestamp), default=None)
+    if not waiting:
+        PROJECTOR_LAG_SECONDS.set(0.0)
+    elif newest:
+        PROJECTOR_LAG_SECONDS.set(max(0.0, time.time() - newest / 1000))
+
+
+class ForgetTreeEdges(ConsumerRebalanceListener):
+    """A partition that moves may come back after another projector wrote its tree: its edge is read again."""
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        if _writer is not None:
+            _writer.tree.forget({tp.partition for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        if _writer is not None:
+            _writer.tree.forget({tp.partition for tp in assigned})
+
+
 @app.task
 async def project_events() -> None:
     consumer = AIOKafkaConsumer(
-        topics.EVENTS, **connection(), group_id=topics.PROJECTOR_GROUP,
+        **connection(), group_id=topics.PROJECTOR_GROUP,
         enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
         max_partition_fetch_bytes=8 * 1024 * 1024, session_timeout_ms=10_000, heartbeat_interval_ms=2_000,
     )
+    consumer.subscribe([topics.EVENTS], listener=ForgetTreeEdges())
     await consumer.start()
     try:
         while True:
@@ -81,10 +116,15 @@ async def project_events() -> None:
                                              max_records=settings.PROJECTOR_BATCH)
             records = [RawEvent(tp.topic, tp.partition, m.offset, m.value, m.key) for tp, ms in batches.items() for m in ms]
             if not records:
+                await measure_lag(consumer, {})
                 if rebuild.state == "running":
                     await _track_rebuild(consumer)
                 continue
+            started = time.perf_counter()
             await write_until_done(records)
+            CLICKHOUSE_INSERT_SECONDS.observe(time.perf_counter() - started)
+            PROJECTED_EVENTS.inc(len(records))
+            await measure_lag(consumer, batches)
             try:
                 await consumer.commit()
             except CommitFailedError:

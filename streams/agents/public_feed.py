@@ -21,10 +21,15 @@ from .. import settings, topics
 from ..app import app
 from ..avro import codec
 from ..domain.privacy import published_payload
-from ..kafka.outcome_writer import TRANSACTION_TIMEOUT_MS
 from ..kafka.security import connection
 
 log = logging.getLogger(__name__)
+FEED_BATCH = 2000   # records fetched at once; each partition's share of them is one transaction
+# Kafka's default. A feed transaction only sends what was encoded before it opened, but a loaded process
+# (every role in one, `tyndau up`) can stall its event loop for seconds; the broker aborts a transaction
+# open longer than this and the producer finds itself fenced. A stalled feed's open transaction holds back
+# appeals.public's readers until then, or until the partition's next owner starts, which aborts it at once.
+FEED_TRANSACTION_TIMEOUT_MS = 60_000
 
 
 def feed_event(event: dict[str, Any], key: str) -> dict[str, Any]:
@@ -71,7 +76,7 @@ class FeedProducers(ConsumerRebalanceListener):
         producer = self.producers.get(partition)
         if producer is None:
             producer = AIOKafkaProducer(**connection(), acks="all", enable_idempotence=True, linger_ms=5,
-                                        transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
+                                        transaction_timeout_ms=FEED_TRANSACTION_TIMEOUT_MS,
                                         transactional_id=f"{topics.PUBLIC_FEED_TRANSACTIONAL_ID}-{partition}")
             await producer.start()
             self.producers[partition] = producer
@@ -87,12 +92,15 @@ class FeedProducers(ConsumerRebalanceListener):
             if tp.partition not in self.owned:
                 return   # revoked since these were fetched: the next owner reads them again from the committed offset
             producer = await self._producer(tp.partition)
+            # The records are decoded and encoded before the transaction opens: it then only sends, and stays
+            # far inside the broker's transaction timeout even when a loaded process runs slowly (the broker
+            # aborts a transaction open longer, and the producer finds itself fenced).
+            values = [(record.key, published(tp, record)) for record in records]
             try:
                 async with producer.transaction():
-                    for record in records:
-                        value = published(tp, record)
+                    for key, value in values:
                         if value is not None:
-                            await producer.send(topics.PUBLIC, key=record.key, value=value, partition=tp.partition)
+                            await producer.send(topics.PUBLIC, key=key, value=value, partition=tp.partition)
                     await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, topics.PUBLIC_FEED_GROUP)
             except ProducerFenced:
                 log.critical("public feed fenced on partition %d while assigned to it; stopping", tp.partition)
@@ -119,7 +127,7 @@ async def publish_public_feed() -> None:
     await consumer.start()
     try:
         while True:
-            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+            batches = await consumer.getmany(timeout_ms=200, max_records=FEED_BATCH)
             for tp, records in batches.items():
                 if records:
                     await producers.publish(tp, records)

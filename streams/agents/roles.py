@@ -2,7 +2,7 @@
 
 - ledger     judges commands into events and rejections (agent append_appeal_events, the ledger table on disk);
              any number of processes share the command partitions through the Faust consumer group
-- deadlines  the deadline watcher (a timer) for the partitions this process judges: needs `ledger`
+- deadlines  the deadline watcher and the retention job (timers) for the partitions this process judges: needs `ledger`
 - feed       appeals.events → appeals.public (its own consumer group, transactions): any number
 - projector  appeals.events → ClickHouse (its own consumer group), the projections' migrations and rebuilds
 - api        the HTTP API and dashboard: intake, outcomes, figures, histories, and the revocation follower
@@ -18,8 +18,10 @@ import importlib
 ROLES = ("ledger", "projector", "feed", "deadlines", "api")
 ROLE_MODULES = {
     "ledger": ("streams.agents.ledger",),                # appeals.commands → appeals.events | appeals.rejected
-    "deadlines": ("streams.agents.deadline_watcher",),   # overdue and escalate commands (timer)
-    "projector": ("streams.agents.projector",),          # appeals.events → ClickHouse (task project_events)
+    "deadlines": ("streams.agents.deadline_watcher", "streams.agents.retention"),   # overdue and escalate commands,
+                                                                                   # erasures when a term ends (timers)
+    "projector": ("streams.agents.projector",            # appeals.events → ClickHouse (task project_events)
+                  "streams.agents.checkpoints"),         # signed checkpoints of the trees (timer sign_checkpoints)
     "feed": ("streams.agents.public_feed",),             # appeals.events → appeals.public (task publish_public_feed)
     "api": (),                                           # the views: streams/http/__init__.py
 }

@@ -28,6 +28,13 @@ TEXT = {
                   "reopened": "Қайта ашылды", "overdue": "Мерзімі өтті",
                   "notified": "Өтініш берушіге хабарланды"},
         "generated": "Құжат tyndau тізілімінен жасалды",
+        "erased": "дербес деректер жойылды: {day}",
+        "proofs": "Тізілімге енгізілгенінің дәлелі (RFC 9162)", "proof_none": "Оқиғаларды қамтитын қол қойылған бақылау нүктесі әлі жоқ: {why}",
+        "checkpoint": "Қол қойылған бақылау нүктесі", "leaf": "жапырақ", "of": "ағаштағы жазба саны", "path": "дәлел жолы",
+        "proof_how": ("Тексеру: бақылау нүктесінің қолтаңбасын жарияланған кілтпен (C2SP signed-note, Ed25519) тексеріңіз; "
+                      "әр оқиға үшін r = SHA-256(0x00 ‖ хэш), содан кейін жолдағы әр h үшін RFC 9162 §2.1.3.2 бойынша "
+                      "SHA-256(0x01 ‖ h ‖ r) немесе SHA-256(0x01 ‖ r ‖ h); нәтиже түбір хэшке тең болуы керек. "
+                      "Команда: tyndau prove --check ФАЙЛ."),
     },
     "ru": {
         "title": "Досье по обращению гражданина", "appeal": "Обращение", "citizen": "Заявитель",
@@ -47,6 +54,13 @@ TEXT = {
                   "reopened": "Открыто повторно", "overdue": "Просрочено",
                   "notified": "Заявитель уведомлён"},
         "generated": "Документ сформирован из реестра tyndau",
+        "erased": "персональные данные удалены {day}",
+        "proofs": "Доказательство включения в реестр (RFC 9162)", "proof_none": "Подписанной контрольной точки, покрывающей события, пока нет: {why}",
+        "checkpoint": "Подписанная контрольная точка", "leaf": "лист", "of": "записей в дереве", "path": "путь доказательства",
+        "proof_how": ("Проверка: подпись контрольной точки проверяется опубликованным ключом (C2SP signed-note, Ed25519); "
+                      "для каждого события r = SHA-256(0x00 ‖ хэш), затем для каждого h пути по RFC 9162 §2.1.3.2 "
+                      "SHA-256(0x01 ‖ h ‖ r) или SHA-256(0x01 ‖ r ‖ h); итог должен совпасть с корневым хэшем. "
+                      "Команда: tyndau prove --check ФАЙЛ."),
     },
 }
 
@@ -77,12 +91,14 @@ def actor_text(event: dict[str, Any], t: dict[str, Any]) -> str:
     return f"{text} ({t['imported']} {event['imported_by']})" if event.get("imported_by") else text
 
 
-def dossier_json(history: dict[str, Any], lang: str) -> dict[str, Any]:
+def dossier_json(history: dict[str, Any], lang: str, proof: dict[str, Any] | None = None) -> dict[str, Any]:
     filed = history["events"][0]["payload"] if history["events"] else {}
     return {"appeal_id": history["appeal_id"], "lang": lang, "citizen": filed.get("citizen"),
+            "erased_on": history.get("erased_on"),
             "received_on": filed.get("received_on"), "due_on": filed.get("due_on"), "forward_by": filed.get("forward_by"),
             "category": filed.get("category"), "channel": filed.get("channel"), "events": history["events"],
-            "chain_ok": history["chain_ok"], "problems": history["problems"], "state": history.get("state")}
+            "chain_ok": history["chain_ok"], "problems": history["problems"], "state": history.get("state"),
+            "proof": proof}
 
 
 def font_path() -> Path:
@@ -92,7 +108,8 @@ def font_path() -> Path:
     raise SystemExit("the dossier needs the DejaVu fonts (Cyrillic and Kazakh letters): apt-get install fonts-dejavu-core")
 
 
-def render_pdf(history: dict[str, Any], lang: str, out: Path) -> None:
+def render_pdf(history: dict[str, Any], lang: str, out: Path, proof: dict[str, Any] | None = None,
+               no_proof: str = "") -> None:
     from fpdf import FPDF
 
     t = TEXT[lang]
@@ -105,6 +122,9 @@ def render_pdf(history: dict[str, Any], lang: str, out: Path) -> None:
     data = dossier_json(history, lang)
     first = history["events"][0] if history["events"] else {}
     citizen = data["citizen"] or {}
+    if data["erased_on"] or "erased_on" in citizen:   # the data key was destroyed: "erased on DATE" in place of the fields
+        erased = t["erased"].format(day=data["erased_on"] or citizen["erased_on"])
+        citizen = {"name": erased, "iin": erased, "contact": erased}
 
     pdf.set_font("DejaVu", "B", 15)
     pdf.cell(0, 9, f"{t['title']}: {history['appeal_id']}", new_x="LMARGIN", new_y="NEXT")
@@ -149,6 +169,7 @@ def render_pdf(history: dict[str, Any], lang: str, out: Path) -> None:
         for p in history["problems"]:
             pdf.cell(0, 5, f"  {t['seq']} {p['sequence']}: {p['problem']}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
+    proofs_section(pdf, t, proof, no_proof)
     pdf.set_font("DejaVu", "B", 10)
     pdf.cell(0, 6, t["how"], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 9)
@@ -158,3 +179,30 @@ def render_pdf(history: dict[str, Any], lang: str, out: Path) -> None:
     pdf.cell(0, 5, t["generated"], new_x="LMARGIN", new_y="NEXT")
     out.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(out))
+
+
+def proofs_section(pdf, t: dict[str, Any], proof: dict[str, Any] | None, no_proof: str) -> None:
+    """The events' inclusion proofs, the signed checkpoint they are proven against, and how to check them by hand."""
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.cell(0, 6, t["proofs"], new_x="LMARGIN", new_y="NEXT")
+    if not proof:
+        pdf.set_font("DejaVu", "", 8)
+        pdf.multi_cell(0, 4.5, t["proof_none"].format(why=no_proof or "—"), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        return
+    c = proof["checkpoint"]
+    pdf.set_font("DejaVu", "", 8)
+    pdf.cell(0, 5, f"{t['checkpoint']}: {c['origin']}, {c['tree_size']} · {c['written_at']} · {c['key_id']}",
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 6.5)
+    pdf.multi_cell(0, 3.5, c["note"].strip(), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+    for e in proof["events"]:
+        pdf.set_font("DejaVu", "", 7)
+        pdf.cell(0, 4.5, f"{t['seq']} {e['sequence']}: {t['leaf']} {e['leaf_index']} / {e['tree_size']} {t['of']}",
+                 new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 6)
+        pdf.multi_cell(0, 3.2, f"{t['path']}: " + " ".join(e["audit_path"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 8)
+    pdf.multi_cell(0, 4.5, t["proof_how"], new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)

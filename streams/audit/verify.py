@@ -12,6 +12,7 @@ from .. import topics
 from ..avro import codec
 from ..domain.appeal import AppealState, evolve
 from ..domain.chain import GENESIS_HASH, event_hash
+from ..domain.merkle import record_leaf
 from ..kafka.security import connection
 from ..kafka.topic_reader import TopicReader
 
@@ -35,15 +36,18 @@ class Report:
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     projection_errors: list[dict[str, Any]] = field(default_factory=list)   # events the projector could not project
     skipped_newer: int = 0
+    witness_checkpoints: int = 0                                             # checkpoints of witnesses checked
+    witness_problems: list[dict[str, Any]] = field(default_factory=list)    # where the log departs from one
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.mismatches and not self.projection_errors
+        return not self.problems and not self.mismatches and not self.projection_errors and not self.witness_problems
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "events": self.events, "appeals": self.appeals, "problems": self.problems,
                 "projection_mismatches": self.mismatches, "projection_errors": self.projection_errors,
-                "appeals_newer_in_projection": self.skipped_newer}
+                "appeals_newer_in_projection": self.skipped_newer, "witness_checkpoints": self.witness_checkpoints,
+                "witness_problems": self.witness_problems}
 
 
 def check_event(cursors: dict[str, ChainCursor], event: dict[str, Any], where: dict[str, Any], report: Report) -> None:
@@ -66,7 +70,9 @@ def check_event(cursors: dict[str, ChainCursor], event: dict[str, Any], where: d
     cursor.events += 1
 
 
-async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, ChainCursor], Report, dict]:
+async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None = None,
+                   leaves: dict[int, list[bytes]] | None = None) -> tuple[dict[str, ChainCursor], Report, dict]:
+    """The log's chains checked; with `leaves`, each partition's Merkle leaves collected too (for witnesses)."""
     report, cursors = Report(), {}
     # What every reader of the ledger sees: committed records (a fenced worker's aborted writes are no events).
     async with TopicReader(bootstrap, topics.EVENTS) as reader:
@@ -76,9 +82,14 @@ async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None =
                 where = {"partition": tp.partition, "offset": record.offset}
                 try:
                     event = codec.decode_as_written(record.value)
-                except (codec.DecodeError, ValueError, EOFError) as error:
-                    report.problems.append({"appeal_id": None, "sequence": None, **where, "problem": f"undecodable: {error}"})
+                except Exception as error:  # any bytes at all may be on the log: fastavro raises several kinds
+                    report.problems.append({"appeal_id": None, "sequence": None, **where,
+                                            "problem": f"undecodable: {type(error).__name__}: {error}"})
+                    if leaves is not None:
+                        leaves.setdefault(tp.partition, []).append(record_leaf(record.value))
                     continue
+                if leaves is not None:
+                    leaves.setdefault(tp.partition, []).append(record_leaf(record.value, event.get("hash")))
                 check_event(cursors, event, where, report)
             if progress:
                 progress(report.events, reader.total)

@@ -26,7 +26,9 @@ EVENT = f"{NAMESPACE}.AppealEvent"
 REJECTION = f"{NAMESPACE}.CommandRejected"
 PUBLIC_EVENT = f"{NAMESPACE}.PublicAppealEvent"
 ACCESS_RECORD = f"{NAMESPACE}.AccessRecorded"
-TOP_LEVEL = (EVENT, REJECTION, PUBLIC_EVENT, ACCESS_RECORD)   # the records messages are written with
+DATA_KEY = f"{NAMESPACE}.AppealDataKey"
+CHECKPOINT = f"{NAMESPACE}.LedgerCheckpoint"
+TOP_LEVEL = (EVENT, REJECTION, PUBLIC_EVENT, ACCESS_RECORD, DATA_KEY, CHECKPOINT)   # the records messages are written with
 # Each event type's payload branch of the AppealEvent union (the list: domain/events.py).
 PAYLOAD_RECORDS = {e.name: f"{NAMESPACE}.{e.record}" for e in EVENTS}
 PUBLIC_FILED = f"{NAMESPACE}.PublicAppealFiled"   # the filing's branch in PublicAppealEvent (citizen as pseudonym)

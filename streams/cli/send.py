@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .. import settings
+
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from tqdm import tqdm
@@ -56,6 +58,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from ..devtools.simulate import commands, line, load_propensities
 
+    if settings.ENV == "production" and not args.out:
+        raise SystemExit("tyndau simulate sends made-up appeals to the ledger, which keeps them for ever: refused with "
+                         "TYNDAU_ENV=production; run it against a development cluster, or write a file with --out")
     try:
         start = date.fromisoformat(args.start)
     except ValueError:

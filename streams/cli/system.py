@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from .. import settings, topics
@@ -38,7 +39,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     from ..kafka.admin import ensure_topics, upgrade_development_topics
 
     # SIGTERM (kill, a service manager) and SIGHUP (a closed terminal) stop it as Ctrl-C does:
-    # the worker first, then the broker, so neither is left running without the other.
+    # the worker first, then the broker, so neither is left running without the other. SIGINT too, set here:
+    # a shell starts a background job with SIGINT ignored, and Python then leaves it ignored.
+    signal.signal(signal.SIGINT, _stop_like_ctrl_c)
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     signal.signal(signal.SIGHUP, _stop_like_ctrl_c)
     data_dir = Path(args.data_dir)
@@ -63,8 +66,17 @@ def cmd_up(args: argparse.Namespace) -> int:
             layout(supervisor, args.ledgers, data_dir, env, args.loglevel)
             supervisor.start()
             supervisor.run()
-        worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", args.loglevel], env=env)
-        return worker.wait()
+        pause = 1.0
+        while True:   # one process with every role; one that exits (fenced, crashed, killed) starts again
+            started = time.monotonic()
+            worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", args.loglevel], env=env)
+            code = worker.wait()
+            if code == 0:
+                return 0
+            pause = 1.0 if time.monotonic() - started > 60 else pause   # a long life starts the pauses over
+            print(f"the worker exited with {code}; restarting it in {pause:.0f}s", flush=True)
+            time.sleep(pause)
+            pause = min(pause * 2, 30.0)
     except BrokerError as error:
         print(f"tyndau up: {error}", file=sys.stderr)
         return 1
@@ -110,6 +122,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     worker_roles.register(roles)   # the agents, tasks and timers of these roles (streams/agents/roles.py)
     if "api" in roles:
         http.register()     # the HTTP views (streams/http/__init__.py)
+    elif settings.METRICS_PORT:
+        app.conf.web_port = settings.METRICS_PORT
+        http.register(http.METRICS_ONLY)   # its own /metrics, to an operator's token
     else:
         app.conf.web_enabled = False
     if "ledger" not in roles:

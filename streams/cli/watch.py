@@ -1,4 +1,4 @@
-"""`tyndau ranking` and `tail`: what the projections and the topics say now."""
+"""`tyndau ranking`, `report` and `tail`: what the projections and the topics say now."""
 
 from __future__ import annotations
 
@@ -39,7 +39,24 @@ def fetch_ranking(args: argparse.Namespace) -> list[dict]:
 
 
 def cmd_ranking(args: argparse.Namespace) -> int:
+    if args.format == "xlsx" and not args.out:
+        raise SystemExit("tyndau ranking --format xlsx: give --out FILE.xlsx (a spreadsheet is not printed)")
     rows = fetch_ranking(args)
+    if args.format in ("csv", "xlsx"):
+        from pathlib import Path
+
+        from projections.export import ranking_csv, ranking_xlsx
+
+        title = f"tyndau ranking by {args.by}" + "".join(f", {name} {value}" for name, value in
+                                                          (("from", args.date_from), ("to", args.date_to),
+                                                           ("figures at the end of", args.today)) if value)
+        data = ranking_csv(rows) if args.format == "csv" else ranking_xlsx(rows, title)
+        if not args.out:
+            sys.stdout.write(data.decode("utf-8-sig"))
+            return 0
+        Path(args.out).write_bytes(data)
+        print(f"wrote {len(rows)} rows to {args.out}", file=sys.stderr)
+        return 0
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=None))
         return 0
@@ -54,6 +71,89 @@ def cmd_ranking(args: argparse.Namespace) -> int:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
     for line in [headers] + table:
         print("  ".join(str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in enumerate(zip(line, widths))))
+    return 0
+
+
+def _month(value: str):
+    """The first and last day of a month YYYY-MM."""
+    import calendar
+    import re
+
+    from datetime import date
+
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value or "")
+    if not match or not 1 <= int(match[2]) <= 12 or not 1970 <= int(match[1]) <= 2149:
+        raise SystemExit(f"tyndau report: --month must be a month YYYY-MM between 1970-01 and 2149-12; got {bounds.shown(value)}")
+    year, month = int(match[1]), int(match[2])
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def report_figures(args: argparse.Namespace) -> dict:
+    """The month's figures of the region: from the worker's HTTP API (it owns an embedded chDB), or from ClickHouse."""
+    from projections.ranking import local_today
+    from projections.report import OVERDUE_PAGE
+
+    first, last = _month(args.month)
+    today = _day(args.today, "--today") or local_today()
+    period = {"from": first.isoformat(), "to": last.isoformat(), "today": today.isoformat(), "region": args.region}
+    # The trend counts answers as the projection holds them now: it stops at --today, as the figures do.
+    until = min(last, max(first, today))
+    paths = {"kpis": "/v1/kpis", "trend": f"/v1/trend?bucket=day&to={until.isoformat()}", "bodies": "/v1/ranking?by=body",
+             "categories": "/v1/ranking?by=category", "overdue": f"/v1/overdue?limit={OVERDUE_PAGE}"}
+    figures = {"region": args.region, "month": args.month, **{k: period[k] for k in ("from", "to", "today")}}
+    if settings.CLICKHOUSE_DSN.startswith("chdb:") and not args.direct:
+        try:
+            for name, path in paths.items():
+                asked = {k: v for k, v in period.items() if not (name == "trend" and k in ("to", "today"))}
+                figures[name] = call_worker(args.api, path + ("&" if "?" in path else "?") + query_string(asked)[1:], timeout=60)
+            return figures
+        except SystemExit as error:
+            raise SystemExit(f"tyndau report: {error}") from None
+        except NoWorker:
+            print(f"no worker answers at {args.api}; reading {settings.CLICKHOUSE_DSN} directly", file=sys.stderr)
+    from projections import ranking as figures_of
+
+    from ..avro.jsonable import jsonable
+
+    regions = (args.region,)
+    figures.update(jsonable({
+        "kpis": figures_of.kpis(first, last, today, regions=regions),
+        "trend": figures_of.trend(first, until, "day", regions=regions),
+        "bodies": figures_of.ranking("body", first, last, today, region=args.region),
+        "categories": figures_of.ranking("category", first, last, today, region=args.region),
+        "overdue": figures_of.overdue(OVERDUE_PAGE, today, regions=regions, date_from=first, date_to=last)}))
+    return figures
+
+
+def dashboard_codes() -> dict:
+    """The names of the domain's codes in kk, ru and en, as the dashboard shows them (streams/http/static/codes.js)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "http" / "static" / "codes.js").read_text(encoding="utf-8")
+    return json.loads(text.split("\nconst CODES = ", 1)[1].rstrip().rstrip(";"))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ..domain.regions import REGIONS
+
+    if args.region not in REGIONS:
+        raise SystemExit(f"tyndau report: --region must be a first-level KATO code ({', '.join(REGIONS)}); "
+                         f"got {bounds.shown(args.region)}")
+    _month(args.month)
+    if args.format == "pdf" and not args.out:
+        raise SystemExit("tyndau report: give --out FILE.pdf (or --format json to print the figures)")
+    figures = report_figures(args)
+    if args.format == "json":
+        print(json.dumps(figures, ensure_ascii=False))
+        return 0
+    from pathlib import Path
+
+    from projections.report import render_report
+
+    from ..audit.dossier import font_path
+
+    render_report(figures, args.lang, Path(args.out), font_path(), dashboard_codes()["category"])
+    print(f"wrote the report of region {args.region} for {args.month} to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -105,10 +205,27 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rank.add_argument("--today", metavar="D", help="the ranking as it stood at the end of day D (YYYY-MM-DD): every "
                                                    "appeal as it was then, overdue judged on D; the same D gives the "
                                                    "same figures whenever it is asked (default: today in Kazakhstan)")
-    rank.add_argument("--format", choices=["json", "table"], default="table")
+    rank.add_argument("--format", choices=["json", "table", "csv", "xlsx"], default="table",
+                      help="table (default), json, or a file for a report: csv (UTF-8) or xlsx (needs --out)")
+    rank.add_argument("--out", metavar="FILE", help="write the ranking here (csv, xlsx; json and table print it)")
     rank.add_argument("--api", default=API_DEFAULT, help="the worker's HTTP address")
     rank.add_argument("--direct", action="store_true", help="open ClickHouse directly even when it is chDB (no worker running)")
     rank.set_defaults(func=cmd_ranking)
+
+    report = sub.add_parser("report", help="a region's monthly report as a printable PDF (kk or ru)",
+                            description="The figures of the appeals a region received in a month, as they stood at the "
+                                        "end of --today: the ranking's figures, the trend per day, the region's bodies "
+                                        "and categories, and its overdue appeals. Asks the worker's HTTP API when "
+                                        "ClickHouse is the embedded chDB (a token with the figures right, TYNDAU_TOKEN).")
+    report.add_argument("--region", required=True, metavar="CODE", help="the region's first-level KATO code, e.g. 47")
+    report.add_argument("--month", required=True, metavar="YYYY-MM", help="the month of receipt")
+    report.add_argument("--lang", choices=["kk", "ru"], default="kk", help="the report's language (default: kk)")
+    report.add_argument("--today", metavar="D", help="figures as they stood at the end of day D (default: today in Kazakhstan)")
+    report.add_argument("--format", choices=["pdf", "json"], default="pdf", help="pdf (default, needs --out) or json: the figures")
+    report.add_argument("--out", metavar="FILE.pdf", help="write the PDF here")
+    report.add_argument("--api", default=API_DEFAULT, help="the worker's HTTP address")
+    report.add_argument("--direct", action="store_true", help="open ClickHouse directly even when it is chDB (no worker running)")
+    report.set_defaults(func=cmd_report)
 
     tail = sub.add_parser("tail", help="print a topic's events live (an example consumer)",
                           description="Follow a tyndau topic with the consumer helper (streams/clients/consumer.py) and print each "

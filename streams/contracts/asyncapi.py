@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import settings, topics
 from ..avro import codec
+from ..domain.checkpoint import parse_signer, parse_verifier
 from ..topics import AUTH_HEADER, COMMAND_ID_HEADER, REQUEST_ID_HEADER, SOURCE_HEADER, TopicSpec, topic_specs
 from .openapi import openapi_document
 
@@ -24,12 +25,16 @@ MESSAGES = {
     topics.SCHEMAS: ("WriterSchema", None),
     topics.ACCESS: ("AccessRecorded", codec.ACCESS_RECORD),
     topics.REVOCATIONS: ("CredentialRevoked", None),
+    topics.KEYS: ("AppealDataKey", codec.DATA_KEY),
+    topics.CHECKPOINTS: ("LedgerCheckpoint", codec.CHECKPOINT),
 }
 KEYS = {
     topics.ACCESS: "the object accessed: an appeal id, a command id, a token's jti, a key file's name",
     topics.REVOCATIONS: "the revoked token's jti",
     topics.SCHEMAS: "CRC-64-AVRO fingerprint of the schema's parsing canonical form, 16 lowercase hex digits",
     topics.REJECTED: "appeal id when the command named one (null otherwise)",
+    topics.KEYS: "appeal id; a record with a null value (header tyndau-erased: the erasure's access id) destroys the key",
+    topics.CHECKPOINTS: "the number of the partition of appeals.events whose tree the checkpoint signs (decimal)",
 }
 
 
@@ -90,6 +95,12 @@ def message(topic: str) -> dict[str, Any]:
     return out
 
 
+def checkpoint_verifier_keys() -> list[str]:
+    """The deployment's checkpoint verifier keys (TYNDAU_CHECKPOINT_KEY's, then TYNDAU_CHECKPOINT_KEYS_PREVIOUS)."""
+    return [str(parse_signer(settings.CHECKPOINT_KEY.strip()).verifier),
+            *(str(parse_verifier(k)) for k in settings.CHECKPOINT_KEYS_PREVIOUS)]
+
+
 def asyncapi_document(partitions: int | None = None) -> dict[str, Any]:
     channels, operations, messages = {}, {}, {}
     for spec in topic_specs(partitions):
@@ -114,7 +125,9 @@ def asyncapi_document(partitions: int | None = None) -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {"title": "tyndau topics", "version": "1.0.0",
                  "description": "The ledger of citizens' appeals: what tyndau reads and writes on Kafka. Topics keyed by "
-                                "appeal id are partitioned by it (murmur2), so each appeal's records stay in order."},
+                                "appeal id are partitioned by it (murmur2), so each appeal's records stay in order.",
+                 # The verifier keys of appeals.checkpoints' signatures (C2SP NAME+KEYID+KEY), current one first.
+                 "x-checkpoint-keys": checkpoint_verifier_keys()},
         "defaultContentType": "application/octet-stream",
         "servers": {"kafka": {"host": settings.KAFKA_BOOTSTRAP.split(",")[0], "protocol": "kafka",
                               "description": "The Kafka cluster (TYNDAU_KAFKA)."}},

@@ -28,7 +28,8 @@ NOTICE_CHANNELS = ("sms", "email", "post", "portal")
 REJECTION_REASONS = ("malformed", "too_large", "unknown_type", "missing_field", "invalid_field", "unknown_region",
                      "invalid_iin", "key_mismatch", "wrong_partition", "too_many_events", "unknown_appeal",
                      "appeal_exists", "invalid_transition", "deadline_rule", "before_filing", "duplicate_command",
-                     "unauthenticated", "forbidden", "internal_error", "backdated", "future", "invalid_bin")
+                     "unauthenticated", "forbidden", "internal_error", "backdated", "future", "invalid_bin",
+                     "key_unavailable")
 
 
 @dataclass(frozen=True)

@@ -67,20 +67,20 @@ def iin_problem(iin: object, today: date | None = None) -> str | None:
     answer every appeal), while a wrong number only costs a pseudonym. With digit 0 the first six digits must
     still be a day of some century, and no birth is in the future (the 1900s reading is always past).
 
-    Messages quote at most the first six digits: an IIN identifies a person."""
+    Messages quote no digit of it: an IIN identifies a person, and rejections are kept for ever."""
     if not _twelve_digits(iin):
         return "an IIN is a string of exactly 12 digits"
     month, day = int(iin[2:4]), int(iin[4:6])
     if not (1 <= month <= 12 and 1 <= day <= 31):
-        return f"IIN {iin[:6]}…: digits 3-6 must be a birth month and day"
+        return "IIN digits 3-6 must be a birth month and day"
     if iin[6] not in "0123456":
         return "IIN digit 7 (century and sex) must be 0-6"
     born = _birth_date(iin[:6], iin[6])
     if born is None:
         century = f"the {_CENTURY[iin[6]]}s" if iin[6] in _CENTURY else "any century"
-        return f"IIN {iin[:6]}…: digits 1-6 are no real birth date in {century} (month and day)"
+        return f"IIN digits 1-6 are no real birth date in {century} (month and day)"
     if today is not None and iin[6] in _CENTURY and born > today:
-        return f"IIN {iin[:6]}…: digits 1-7 give a birth in the future (after {today.isoformat()})"
+        return f"IIN digits 1-7 give a birth in the future (after {today.isoformat()})"
     if not _control_matches(iin):
         return "IIN control digit does not match"
     return None

@@ -39,7 +39,8 @@ READS: dict[str, tuple[str, ...]] = {
     "personal": ("auditor",),                                          # personal data: histories, dossiers, filings
     "commands": tuple(role for role in ROLES if COMMANDS_OF[role]),    # sending commands
     "outcomes": tuple(role for role in ROLES if COMMANDS_OF[role]) + ("auditor",),
-    "operations": ("operator", "admin"),                               # progress of rebuilds, health details
+    "operations": ("operator", "admin"),                               # progress of rebuilds, health details, metrics
+    "erase": ("admin", "auditor"),                                     # erasing a citizen's personal data
     "administer": ("admin",),                                          # rebuilds, credentials, keys
     "identity": ROLES,                                                 # who the caller is
 }

@@ -29,12 +29,14 @@ from ..auth.tokens import AuthError, VerifiedTokens
 from ..domain.principals import Principal, may_read
 from ..kafka.access import AccessNotRecorded, AccessWriter, access_record, purpose_problem
 from ..kafka.revocations import Revocations
+from ..telemetry import HTTP_REQUESTS
 from .base import ClientError, JsonView
 
 log = logging.getLogger("tyndau.access")
 
 PUBLIC: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/health"), ("GET", "/"), ("GET", "/static/{name}"), ("GET", "/openapi.json"), ("GET", "/v1/regions"),
+    ("GET", "/v1/checkpoints/latest"), ("GET", "/v1/checkpoints/keys"),   # signed hashes: public by design
 })
 # (method, route) -> the read right it needs (streams.domain.principals.READS).
 ENDPOINTS: dict[tuple[str, str], str] = {
@@ -48,9 +50,13 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", "/v1/overdue"): "figures",
     ("POST", "/v1/query/{name}"): "queries",
     ("GET", "/v1/appeals/{appeal_id}/history"): "history",   # personal=true needs "personal" too
+    ("GET", "/v1/appeals/{appeal_id}/proof"): "history",
     ("POST", "/v1/admin/rebuild"): "administer",
+    ("POST", "/v1/admin/erase"): "erase",
+    ("POST", "/v1/admin/checkpoint"): "administer",
     ("GET", "/v1/admin/rebuild"): "operations",
     ("GET", "/v1/admin/health"): "operations",
+    ("GET", "/metrics"): "operations",
     ("GET", "/v1/me"): "identity",
 }
 
@@ -167,6 +173,7 @@ async def _authenticate(request: web.Request, handler: Any) -> web.StreamRespons
     log.info("%s %s %s %s %s %.1fms %s", method, route or "(no route)", response.status,
              principal.role if principal else "-", principal.name if principal else "-",
              (time.monotonic() - started) * 1000, request_id)
+    HTTP_REQUESTS.labels(method, route or "(no route)", str(response.status)).inc()
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
     return response

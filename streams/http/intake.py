@@ -23,12 +23,16 @@ from faust.web import Request, Response, View
 from .. import topics
 from ..agents.channels import commands_topic
 from ..app import app
+from ..audit.history import opened_fields
 from ..auth.assertions import sign_assertion
 from ..auth.keys import ASSERTIONS_FILE, ring_file
+from ..auth.master_key import master_key
+from ..avro.jsonable import jsonable
 from ..domain import bounds
 from ..domain.commands import COMMAND_FIELDS
 from ..domain.principals import Principal, may_read
 from ..domain.privacy import PERSONAL_FIELDS, public_payload
+from ..domain.sealing import KeyUnavailable
 from ..kafka.outcomes import Outcome, OutcomeReader, OutcomeWaiter
 from .access import principal_of, record_access, stated_purpose
 from .base import ClientError, JsonView, parse_json, query_seconds, read_body
@@ -128,6 +132,11 @@ class Outcomes(JsonView):
             return self.json({"error": f"no recent outcome of yours for command {bounds.shown(command_id)}; it may be "
                                        "pending, older than this worker, or another principal's"}, status=404)
         outcome = visible[0]
+        shown = outcome_for(outcome, principal)
         if holds_personal_data(outcome) and may_read(principal.role, "personal"):
             await record_access(request, "read_filing_outcome", "command", command_id, stated_purpose(request))
-        return self.json(outcome_for(outcome, principal))
+            try:
+                shown["event"]["payload"].update(jsonable(await opened_fields(outcome.record, master_key())))
+            except KeyUnavailable as error:
+                raise ClientError(503, f"the filing's personal data cannot be opened here: {error}") from None
+        return self.json(shown)

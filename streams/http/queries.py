@@ -1,10 +1,12 @@
 """The dashboard's figures and the named queries, answered from the ClickHouse projections.
 
-    GET  /v1/ranking?by=region|body|category|centre&from=DATE&to=DATE&today=DATE&region=CODE
-    GET  /v1/kpis?from=DATE&to=DATE&today=DATE   national figures
-    GET  /v1/trend?days=60&to=DATE   filed and answered per day
-    GET  /v1/escalations?limit=20    the latest escalations to the centre
-    GET  /v1/overdue?limit=20&today=DATE   appeals past due
+    GET  /v1/ranking?by=region|body|category|centre&from=DATE&to=DATE&today=DATE&region=CODE&format=json|csv|xlsx
+    GET  /v1/kpis?from=DATE&to=DATE&today=DATE&region=CODE   national figures, or one region's
+    GET  /v1/trend?from=DATE&to=DATE&bucket=day|week&region=CODE   filed and answered per day or week
+                                     (or days=N&to=DATE: from N days before `to` to `to`; default: all history)
+    GET  /v1/escalations?limit=20&from=DATE&to=DATE&region=CODE   the latest escalations to the centre
+                                     (of the appeals received in the period)
+    GET  /v1/overdue?limit=20&from=DATE&to=DATE&today=DATE&region=CODE   appeals received in the period, past due
     GET  /v1/regions                 the first-level KATO codes and names
     POST /v1/query/{name}            a named query of projections/queries with its parameters
 
@@ -12,7 +14,8 @@ The ranking and KPIs are the figures as they stood at the end of `today` (a Kaza
 default: today in Kazakhstan); by=centre gives the centre's handling of the appeals escalated to it,
 one row per region, the other groupings the receiving bodies' (README: the ranking's figures).
 
-A regional monitor sees its regions only: every figure is computed over them, and a named
+`region` narrows every figure to one region. A regional monitor sees its regions only: every figure
+is computed over them, a `region` outside them is refused (403), and a named
 query that cannot be limited to regions (it has no `regions` parameter) is refused to it.
 """
 
@@ -40,6 +43,21 @@ def _scope(request: Request) -> tuple[str, ...]:
     return regions_in_scope(principal_of(request))
 
 
+def _regions(request: Request) -> tuple[str, ...]:
+    """The regions a figure covers: the caller's scope, or the one region asked for within it."""
+    region, scope = _region(request), _scope(request)
+    if region and scope and region not in scope:
+        raise ClientError(403, f"region {region} is outside this monitor's regions ({', '.join(scope)})")
+    return (region,) if region else scope
+
+
+def _region(request: Request) -> str:
+    region = request.query.get("region", "")
+    if region and region not in REGIONS:
+        raise ClientError(400, f"region must be a first-level KATO code, e.g. 75; got {bounds.shown(region)}")
+    return region
+
+
 def _limit(request: Request) -> int:
     return query_int(request, "limit", 20, 1, 1000)
 
@@ -62,14 +80,29 @@ class Ranking(JsonView):
             by = r.query.get("by", "region")
             if by not in GROUPINGS:
                 raise ClientError(400, f"by must be one of {', '.join(GROUPINGS)}")
-            region = r.query.get("region", "")
-            if region and region not in REGIONS:
-                raise ClientError(400, f"region must be a first-level KATO code, e.g. 75; got {bounds.shown(region)}")
-            d, scope = _dates(r), _scope(r)
-            if region and scope and region not in scope:
-                raise ClientError(403, f"region {region} is outside this monitor's regions ({', '.join(scope)})")
+            _regions(r)   # a region outside the caller's scope is refused
+            d, region, scope = _dates(r), _region(r), _scope(r)
             return lambda: ranking(by, d["from"], d["to"], d["today"], region=region, regions=scope)
-        return await _answer(self, request, compute)
+        kind = request.query.get("format", "json")
+        if kind not in ("json", "csv", "xlsx"):
+            raise ClientError(400, "format must be json, csv or xlsx")
+        if kind == "json":
+            return await _answer(self, request, compute)
+        return await _download(self, request, compute, kind)
+
+
+async def _download(view: View, request: Request, compute, kind: str) -> Response:
+    """The ranking as a CSV or XLSX attachment (projections/export.py), named by its grouping and period."""
+    from projections.clickhouse import in_db_thread
+    from projections.export import CSV_TYPE, XLSX_TYPE, ranking_csv, ranking_xlsx
+
+    rows = jsonable(await in_db_thread(compute(request)))
+    q = request.query
+    name = "-".join(["ranking", q.get("by", "region"), *(q[k] for k in ("region", "from", "to") if q.get(k))])
+    title = f"tyndau {name}" + (f", figures at the end of {q['today']}" if q.get("today") else "")
+    body, content_type = (ranking_csv(rows), CSV_TYPE) if kind == "csv" else (ranking_xlsx(rows, title), XLSX_TYPE)
+    return view.bytes(body, content_type=content_type,
+                      headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})
 
 
 @app.page("/v1/kpis")
@@ -78,19 +111,24 @@ class Kpis(JsonView):
         from projections.ranking import kpis
 
         def compute(r: Request):
-            d, scope = _dates(r), _scope(r)
-            return lambda: kpis(d["from"], d["to"], d["today"], regions=scope)
+            d, regions = _dates(r), _regions(r)
+            return lambda: kpis(d["from"], d["to"], d["today"], regions=regions)
         return await _answer(self, request, compute)
 
 
 @app.page("/v1/trend")
 class Trend(JsonView):
     async def get(self, request: Request) -> Response:
-        from projections.ranking import trend
+        from projections.ranking import TREND_BUCKETS, trend
 
         def compute(r: Request):
-            days, d, scope = query_int(r, "days", 60, 1, 3650), _dates(r), _scope(r)
-            return lambda: trend(days, d["to"], regions=scope)
+            d, regions, bucket = _dates(r), _regions(r), r.query.get("bucket", "")
+            days = query_int(r, "days", 60, 1, 3650) if r.query.get("days") else None
+            if bucket not in TREND_BUCKETS:
+                raise ClientError(400, "bucket must be day or week (or absent: by the period's length)")
+            if d["from"] and d["to"] and d["from"] > d["to"]:
+                raise ClientError(400, "from must not be after to")
+            return lambda: trend(d["from"], d["to"], bucket, regions=regions, days=days)
         return await _answer(self, request, compute)
 
 
@@ -100,8 +138,8 @@ class Escalations(JsonView):
         from projections.ranking import escalations
 
         def compute(r: Request):
-            limit, scope = _limit(r), _scope(r)
-            return lambda: escalations(limit, regions=scope)
+            limit, d, regions = _limit(r), _dates(r), _regions(r)
+            return lambda: escalations(limit, regions=regions, date_from=d["from"], date_to=d["to"])
         return await _answer(self, request, compute)
 
 
@@ -111,8 +149,8 @@ class Overdue(JsonView):
         from projections.ranking import overdue
 
         def compute(r: Request):
-            limit, d, scope = _limit(r), _dates(r), _scope(r)
-            return lambda: overdue(limit, d["today"], regions=scope)
+            limit, d, regions = _limit(r), _dates(r), _regions(r)
+            return lambda: overdue(limit, d["today"], regions=regions, date_from=d["from"], date_to=d["to"])
         return await _answer(self, request, compute)
 
 

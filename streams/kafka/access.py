@@ -23,7 +23,7 @@ from .security import connection
 
 # What an AccessRecorded record says was done.
 ACTS = ("read_personal_history", "read_filing_outcome", "issue_token", "revoke_token", "rebuild", "rotate_keys",
-        "retire_key")
+        "retire_key", "erase_request", "erase_personal_data", "sign_checkpoint")
 MAX_PURPOSE_CHARS = 500
 
 

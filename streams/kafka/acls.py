@@ -66,6 +66,9 @@ def grants(app_id: str | None = None) -> list[Grant]:
               why="Faust's own topics: its tables' changelogs and its leader topic"),
         Grant(tuple(sorted(set(worker) | set(public_feed))), ("Write", "Describe"), "transactional-id", (f"{app_id}-",),
               prefixed=True, why="the ledger's and the public feed's transactional producers, one per partition"),
+        Grant(tuple(sorted(set(topics.WRITERS[topics.KEYS]) - set(worker))), ("Write", "Describe"), "transactional-id",
+              (f"{app_id}-erase-",), prefixed=True,
+              why="erasures: each one's tombstones and access records in one transaction"),
     ]
     return out
 

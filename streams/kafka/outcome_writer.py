@@ -7,7 +7,8 @@ paused past its session timeout (a long GC, a stalled VM) and resumes can theref
 partition that moved: the new owner's recovery read the log to its end after that fence. Readers of
 appeals.events and appeals.rejected use isolation.level=read_committed.
 
-A batch's rejections and events of one partition are one transaction: both are on the log, or neither.
+A batch's data keys, rejections and events of one partition are one transaction: all are on the log, or
+none, so an appeal's first event is never readable without its data key (appeals.keys).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ class OutcomeWriter:
     entry per record; at thousands of commands a second that was most of the ledger's time)."""
 
     def __init__(self, events_topic: str = topics.EVENTS, rejected_topic: str = topics.REJECTED,
-                 transactional_prefix: str | None = None) -> None:
-        self.events_topic, self.rejected_topic = events_topic, rejected_topic
+                 transactional_prefix: str | None = None, keys_topic: str = topics.KEYS) -> None:
+        self.events_topic, self.rejected_topic, self.keys_topic = events_topic, rejected_topic, keys_topic
         self.transactional_prefix = transactional_prefix or topics.LEDGER_TRANSACTIONAL_ID
         self.producers: dict[int, AIOKafkaProducer] = {}
         self.owned: set[int] = set()
@@ -73,33 +74,34 @@ class OutcomeWriter:
         for producer in producers:
             await producer.stop()
 
-    async def write(self, rejections: list[Outgoing], events: list[Outgoing]) -> dict[int, int | None]:
-        """Write each partition's rejections and events in one transaction and wait for its commit.
+    async def write(self, rejections: list[Outgoing], events: list[Outgoing],
+                    keys: list[Outgoing] = ()) -> dict[int, int | None]:
+        """Write each partition's data keys, rejections and events in one transaction and wait for its commit.
 
         Returns, per partition written, the offset of its last event (None if it had only rejections).
         A partition that moved to another worker is left out: its commands are judged there.
         Any other failure stops the worker before these commands' offsets can be committed, so they
         are judged again after the restart."""
-        by_partition: dict[int, tuple[list[Outgoing], list[Outgoing]]] = {}
-        for record in rejections:
-            by_partition.setdefault(record[0], ([], []))[0].append(record)
-        for record in events:
-            by_partition.setdefault(record[0], ([], []))[1].append(record)
-        results = await asyncio.gather(*(self._write_partition(p, r, e) for p, (r, e) in by_partition.items()))
+        by_partition: dict[int, tuple[list[Outgoing], list[Outgoing], list[Outgoing]]] = {}
+        for slot, records in enumerate((rejections, events, keys)):
+            for record in records:
+                by_partition.setdefault(record[0], ([], [], []))[slot].append(record)
+        results = await asyncio.gather(*(self._write_partition(p, r, e, k) for p, (r, e, k) in by_partition.items()))
         return {p: last for p, (written, last) in zip(by_partition, results) if written}
 
-    async def _write_partition(self, partition: int, rejections: list[Outgoing],
-                               events: list[Outgoing]) -> tuple[bool, int | None]:
+    async def _write_partition(self, partition: int, rejections: list[Outgoing], events: list[Outgoing],
+                               keys: list[Outgoing]) -> tuple[bool, int | None]:
         async with self._lock(partition):
-            return await self._write_locked(partition, rejections, events)
+            return await self._write_locked(partition, rejections, events, keys)
 
-    async def _write_locked(self, partition: int, rejections: list[Outgoing],
-                            events: list[Outgoing]) -> tuple[bool, int | None]:
+    async def _write_locked(self, partition: int, rejections: list[Outgoing], events: list[Outgoing],
+                            keys: list[Outgoing]) -> tuple[bool, int | None]:
         producer = self.producers.get(partition)
         try:
             if producer is None or fenced(producer):
                 raise ProducerFenced()   # not fenced in, or fenced out: another worker owns the partition
             async with producer.transaction():
+                await _send(producer, self.keys_topic, partition, keys)
                 await _send(producer, self.rejected_topic, partition, rejections)
                 last = await _send(producer, self.events_topic, partition, events)
             return True, last

@@ -16,7 +16,10 @@ import struct
 from typing import Any
 
 from aiokafka.consumer import fetcher
+from aiokafka.partitioner import murmur2
 from aiokafka.record.default_records import _DefaultRecordBatchPy
+
+from .. import settings
 
 log = logging.getLogger(__name__)
 _BATCH_PREFIX = struct.Struct(">qi")   # base offset, batch length: the same in message formats v0, v1 and v2
@@ -96,3 +99,9 @@ def tolerate_invalid_header_names() -> None:
     if not _installed:
         fetcher.MemoryRecords = TolerantRecords
         _installed = True
+
+
+def partition_of(key: bytes) -> int:
+    """The partition Kafka's default partitioner (murmur2 of the key) gives an appeal's records (commands,
+    events, rejections, data keys: all co-partitioned)."""
+    return (murmur2(key) & 0x7FFFFFFF) % settings.PARTITIONS

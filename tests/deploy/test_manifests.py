@@ -171,6 +171,8 @@ def test_every_manifest_is_yaml_of_kubernetes_objects_or_compose_services():
         for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if path == COMPOSE:
                 assert set(document["services"]) >= {"clickhouse", "projector-api"}
+            elif path.parent.name == "prometheus":   # Prometheus' own configuration: tests/deploy/test_monitoring.py
+                assert "scrape_configs" in document
             elif document is not None:
                 assert {"apiVersion", "kind"} <= set(document), f"{path.name}: {str(document)[:80]}"
                 assert document["kind"] == "Kustomization" or document["metadata"]["name"], path.name
@@ -203,6 +205,17 @@ def test_no_other_container_is_given_a_tyndau_variable():
     for where, container in others:
         env = container.get("environment") or {item["name"]: "" for item in container.get("env", [])}
         assert not [name for name in env if name.startswith("TYNDAU_")], where
+
+
+def test_every_production_worker_is_given_each_key_a_production_start_needs():
+    """streams/auth/production.py refuses a worker without its own pseudonym, master and checkpoint-signing keys:
+    every worker of the manifests gets all three (from the secret, or compose's deploy/.env)."""
+    workers = [(where, env) for where, argv, env in tyndau_processes() if argv[:1] == ["worker"]]
+    assert len(workers) >= 4
+    for where, env in workers:
+        assert env.get("TYNDAU_ENV") == "production", where
+        missing = [k for k in ("TYNDAU_PSEUDONYM_KEY", "TYNDAU_MASTER_KEY", "TYNDAU_CHECKPOINT_KEY") if not env.get(k)]
+        assert missing == [], f"{where} would be refused: no {', '.join(missing)}"
 
 
 def test_every_value_is_one_the_settings_accept():
@@ -552,7 +565,8 @@ def replication_problems(migrated: dict[str, dict], views: set[str], replicated:
 
 def test_the_replicated_ddl_has_every_migrated_table_column_for_column():
     migrated, views = migrated_schema([path for _, path in migration_files()])
-    assert set(migrated) == {"schema_migrations", "appeal_events", "appeals", "projection_errors", "appeal_versions"}
+    assert set(migrated) == {"schema_migrations", "appeal_events", "appeals", "projection_errors", "appeal_versions",
+                             "merkle_nodes"}
     assert ("stage_body", "LowCardinality(Nullable(String))") in migrated["appeals"]["columns"]   # 011 folded in
     assert ("received_on", "Date32") in migrated["appeals"]["columns"]                             # 005 folded in
     tables, replicated_views, _ = replicated_schema()

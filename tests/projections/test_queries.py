@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from projections import rows
-from projections.ranking import FIELDS, GROUPINGS, kpis, local_today, overdue, ranking
+from projections.ranking import FIELDS, GROUPINGS, kpis, local_today, overdue, ranking, trend
 from streams.domain.appeal import AppealState
 from streams.domain.calendar import answer_due, working_days_between
 
@@ -276,6 +276,49 @@ def test_the_centres_rows_are_per_region_and_count_only_escalated_appeals(db):
     # Before the escalation the centre has nothing; the body's ranking still has all four appeals.
     assert ranking("centre", today=escalation - timedelta(days=1), db=db, regions=(r1, r2)) == []
     assert one(db, r1)["filed"] == 3 and one(db, r1)["answered"] == 1
+
+
+# --- the dashboard's period: trend buckets, overdue and escalations within it -----------------------------------------
+
+
+def test_the_trend_fills_every_day_of_a_short_period_and_buckets_a_long_one_by_week(db):
+    """Issue 16, item 2: daily points up to 92 days, Monday-to-Sunday weeks beyond, each bucket present."""
+    r = region()
+    project(db, history(filed(r, FILED), lambda s: answered(s, FILED + timedelta(days=2))),
+            [filed(r, FILED + timedelta(days=9))], [filed(r, FILED + timedelta(days=200))])
+    days = trend(FILED, FILED + timedelta(days=13), db=db, regions=(r,))
+    assert [p["day"] for p in days] == [(FILED + timedelta(days=i)).isoformat() for i in range(14)]
+    assert all(p["day"] == p["until"] for p in days)
+    assert {p["day"]: (p["filed"], p["answered"]) for p in days if p["filed"] or p["answered"]} == {
+        FILED.isoformat(): (1, 0), (FILED + timedelta(days=2)).isoformat(): (0, 1), (FILED + timedelta(days=9)).isoformat(): (1, 0)}
+    weeks = trend(FILED, FILED + timedelta(days=200), db=db, regions=(r,))
+    assert weeks[0]["day"] == FILED.isoformat() and date.fromisoformat(weeks[0]["until"]).weekday() == 6   # clipped
+    assert all(date.fromisoformat(p["day"]).weekday() == 0 for p in weeks[1:])
+    assert weeks[-1]["until"] == (FILED + timedelta(days=200)).isoformat()
+    assert (sum(p["filed"] for p in weeks), sum(p["answered"] for p in weeks)) == (3, 1)
+    assert trend(FILED, FILED + timedelta(days=13), "week", db=db, regions=(r,))[0]["until"] == weeks[0]["until"]
+
+
+def test_the_trend_keeps_to_the_days_of_data(db):
+    """Without `from` the trend covers all history, from the first filing to the last; a named period is kept whole."""
+    r = region()
+    project(db, [filed(r, FILED)], [filed(r, FILED + timedelta(days=5))])
+    points = trend(db=db, regions=(r,))
+    assert (points[0]["day"], points[-1]["until"], len(points)) == (FILED.isoformat(), (FILED + timedelta(days=5)).isoformat(), 6)
+    assert len(trend(FILED - timedelta(days=3), FILED + timedelta(days=5), db=db, regions=(r,))) == 9
+    assert [p["day"] for p in trend(days=2, date_to=FILED + timedelta(days=5), db=db, regions=(r,))] == [
+        (FILED + timedelta(days=i)).isoformat() for i in (3, 4, 5)]
+    with pytest.raises(ValueError, match="bucket must be one of day, week"):
+        trend(bucket="month", db=db, regions=(r,))
+
+
+def test_overdue_lists_only_the_appeals_received_in_the_period(db):
+    r = region()
+    early, late = filed(r, FILED), filed(r, FILED + timedelta(days=3))
+    project(db, [early], [late])
+    assert {a["appeal_id"] for a in overdue(today=AFTER, db=db, regions=(r,))} == {early.appeal_id, late.appeal_id}
+    assert [a["appeal_id"] for a in overdue(today=AFTER, db=db, regions=(r,), date_from=FILED + timedelta(days=1),
+                                            date_to=FILED + timedelta(days=9))] == [late.appeal_id]
 
 
 # --- the contract ---------------------------------------------------------------------------------------------------

@@ -19,7 +19,13 @@ SETTING_OF = {
     "TYNDAU_KAFKA": "KAFKA_BOOTSTRAP", "TYNDAU_PARTITIONS": "PARTITIONS", "TYNDAU_REPLICATION": "REPLICATION",
     "TYNDAU_APP_ID": "APP_ID", "TYNDAU_DATA_DIR": "DATA_DIR", "TYNDAU_HTTP_HOST": "HTTP_HOST", "TYNDAU_HTTP_PORT": "HTTP_PORT",
     "TYNDAU_SCHEMAS_DIR": "SCHEMAS_DIR", "TYNDAU_KAFKA_CACHE": "KAFKA_CACHE", "TYNDAU_CLICKHOUSE": "CLICKHOUSE_DSN",
-    "TYNDAU_PSEUDONYM_KEY": "PSEUDONYM_KEY", "TYNDAU_PROJECTOR_BATCH": "PROJECTOR_BATCH",
+    "TYNDAU_PSEUDONYM_KEY": "PSEUDONYM_KEY", "TYNDAU_MASTER_KEY": "MASTER_KEY", "TYNDAU_METRICS_PORT": "METRICS_PORT",
+    "TYNDAU_PSEUDONYM_KEYS_PREVIOUS": "PSEUDONYM_KEYS_PREVIOUS",
+    "TYNDAU_CHECKPOINT_SECONDS": "CHECKPOINT_SECONDS", "TYNDAU_CHECKPOINT_ORIGIN": "CHECKPOINT_ORIGIN",
+    "TYNDAU_CHECKPOINT_KEY": "CHECKPOINT_KEY", "TYNDAU_CHECKPOINT_KEYS_PREVIOUS": "CHECKPOINT_KEYS_PREVIOUS",
+    "TYNDAU_MASTER_KEYS_PREVIOUS": "MASTER_KEYS_PREVIOUS", "TYNDAU_PERSONAL_DATA_RETENTION_DAYS": "PERSONAL_DATA_RETENTION_DAYS",
+    "TYNDAU_RETENTION_CHECK_SECONDS": "RETENTION_CHECK_SECONDS", "TYNDAU_COMMANDS_RETENTION_HOURS": "COMMANDS_RETENTION_HOURS",
+    "TYNDAU_PROJECTOR_BATCH": "PROJECTOR_BATCH",
     "TYNDAU_PROJECTOR_BATCH_SECONDS": "PROJECTOR_BATCH_SECONDS", "TYNDAU_LEDGER_BATCH": "LEDGER_BATCH",
     "TYNDAU_LEDGER_BATCH_SECONDS": "LEDGER_BATCH_SECONDS", "TYNDAU_GC_GEN0_THRESHOLD": "GC_GEN0_THRESHOLD",
     "TYNDAU_DEADLINE_CHECK_SECONDS": "DEADLINE_CHECK_SECONDS",
@@ -84,11 +90,15 @@ def test_the_defaults_are_the_documented_ones():
         value = values[SETTING_OF[variable]]
         if variable == "TYNDAU_PSEUDONYM_KEY":
             assert default == "a development key" and "development" in value
+        elif variable == "TYNDAU_MASTER_KEY":
+            assert default == "a development key" and len(value) == 64
+        elif variable == "TYNDAU_CHECKPOINT_KEY":
+            assert default == "a development key" and "tyndau-development" in value
         elif variable == "TYNDAU_CLICKHOUSE":
             scheme, folder = default.split("://")
             assert value == f"{scheme}://{ROOT / folder}"
         elif default == "(none)":
-            assert value == "", variable
+            assert value in ("", "None", "()"), variable   # empty text, no term, no previous keys
         elif default.endswith("/"):       # folders, relative to the project
             assert Path(value) == ROOT / default
         elif re.fullmatch(r"\d+(\.\d+)?", default):

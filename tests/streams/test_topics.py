@@ -18,8 +18,9 @@ from streams.domain.bounds import MAX_COMMAND_BYTES
 from streams.topics import CO_PARTITIONED, topic_specs
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = [topics.COMMANDS, topics.EVENTS, topics.REJECTED, topics.PUBLIC, topics.SCHEMAS, topics.ACCESS, topics.REVOCATIONS]
-HEADERS = [topics.AUTH_HEADER, topics.REQUEST_ID_HEADER, topics.SOURCE_HEADER, topics.COMMAND_ID_HEADER]
+NAMES = [topics.COMMANDS, topics.EVENTS, topics.REJECTED, topics.PUBLIC, topics.SCHEMAS, topics.ACCESS, topics.REVOCATIONS,
+         topics.KEYS, topics.CHECKPOINTS]
+HEADERS = [topics.AUTH_HEADER, topics.REQUEST_ID_HEADER, topics.SOURCE_HEADER, topics.COMMAND_ID_HEADER, topics.ERASED_HEADER]
 GROUP_NAMES = ["LEDGER_GROUP", "PROJECTOR_GROUP", "PUBLIC_FEED_GROUP", "PUBLIC_FEED_TRANSACTIONAL_ID", "LEDGER_CLIENT_ID"]
 FOREVER = "-1"
 DAY_MS = 24 * 3600 * 1000
@@ -29,8 +30,8 @@ def specs_by_name(partitions: int | None = None) -> dict:
     return {spec.name: spec for spec in topic_specs(partitions)}
 
 
-def test_the_seven_topics_have_distinct_valid_kafka_names():
-    assert len(set(NAMES)) == 7 and [s.name for s in topic_specs()] == NAMES
+def test_the_eight_topics_have_distinct_valid_kafka_names():
+    assert len(set(NAMES)) == 9 and [s.name for s in topic_specs()] == NAMES
     assert all(re.fullmatch(r"[A-Za-z0-9._-]{1,249}", name) and name not in (".", "..") for name in NAMES)
     # Kafka warns that "." and "_" collide in metric names: no two topics may differ only there.
     assert len({name.replace(".", "_") for name in NAMES}) == len(NAMES)
@@ -58,9 +59,17 @@ def test_without_a_count_the_configured_partitions_are_used():
     assert {specs[name].partitions for name in (topics.COMMANDS, *CO_PARTITIONED)} == {settings.PARTITIONS}
 
 
-def test_commands_are_kept_30_days_and_deleted():
+def test_commands_are_kept_72_hours_by_default_and_deleted():
+    """Their personal data is in clear: kept only as long as a ledger may be down (README: personal data)."""
     config = specs_by_name()[topics.COMMANDS].config
-    assert config["cleanup.policy"] == "delete" and int(config["retention.ms"]) == 30 * DAY_MS
+    assert config["cleanup.policy"] == "delete" and int(config["retention.ms"]) == 3 * DAY_MS
+
+
+def test_data_keys_are_compacted_their_tombstones_kept_and_superseded_keys_gone_within_a_day():
+    config = specs_by_name()[topics.KEYS].config
+    assert config["cleanup.policy"] == "compact" and config["retention.ms"] == FOREVER
+    assert int(config["delete.retention.ms"]) == 2**63 - 1          # an erasure's date stays readable
+    assert int(config["max.compaction.lag.ms"]) <= DAY_MS and int(config["segment.ms"]) <= DAY_MS
 
 
 @pytest.mark.parametrize("name", [topics.EVENTS, topics.REJECTED, topics.PUBLIC])
@@ -108,7 +117,7 @@ def test_each_call_gives_configs_of_its_own():
         spec.config["retention.ms"] = "1"
     second = specs_by_name()
     assert second[topics.EVENTS].config["retention.ms"] == FOREVER
-    assert second[topics.COMMANDS].config["retention.ms"] == str(30 * DAY_MS)
+    assert second[topics.COMMANDS].config["retention.ms"] == str(3 * DAY_MS)
     configs = [id(spec.config) for spec in second.values()]
     assert len(set(configs)) == len(configs)
 

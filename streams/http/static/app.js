@@ -1,48 +1,8 @@
 // tyndau dashboard: asks once for an access token, kept in sessionStorage for the browser session only, then
-// polls the worker's JSON endpoints every second with it. No external scripts or styles, no inline code (CSP).
+// polls the worker's JSON endpoints every second with it, for the period and region in the address (period.js).
+// No external scripts or styles, no inline code (CSP). Words: i18n.js, codes.js; charts: charts.js.
 "use strict";
 
-const I18N = {
-  kk: { title: "Тыңдау", subtitle: "Халық үніне құлақ асатын мемлекет", ranking: "Тыңдайтын әкімдіктер рейтингі", back: "артқа",
-        trend: "Күн сайын: түскен және жауап берілген", categories: "Санаттар", escalations: "Орталыққа шағымдар",
-        overdue_list: "Мерзімі өткен өтініштер", filed: "Түскені", answered: "Жауап берілді", response_rate: "Жауап үлесі",
-        on_time_rate: "Уақытында", rated: "Бағаланды", dissatisfied_share: "Наразы", escalated: "Орталыққа",
-        escalation_share: "Орталыққа үлесі", overdue: "Мерзімі өтті", median_response_working_days: "Медиана, жұмыс күні",
-        key: "Атауы", updated: "Жаңартылды", region: "Өңір", body: "Орган", category: "Санат", due: "мерзімі",
-        signin_title: "Қол жеткізу токенімен кіру", token: "Қол жеткізу токені", sign_in: "Кіру", sign_out: "Шығу",
-        signin_hint: "Токен тек осы браузер сеансы бойы сақталады.", signed_in_as: "Кірген:",
-        token_missing: "Токенді енгізіңіз.", token_malformed: "Токенде тек латын әріптері, цифрлар мен белгілер болады, бос орынсыз.",
-        signin_refused: "Токен қабылданбады:", session_ended: "Сеанс аяқталды, қайта кіріңіз:", refused: "Рұқсат жоқ:",
-        unreachable: "Сервер жауап бермейді.", national: "республика бойынша",
-        scope_regions: "Көрсеткіштер тек мына өңірлер бойынша:", scope_national: "Көрсеткіштер бүкіл республика бойынша.",
-        role_monitor: "бақылаушы", role_centre: "орталық", role_auditor: "аудитор", role_admin: "әкімші" },
-  ru: { title: "Тыңдау", subtitle: "Слышащее государство", ranking: "Рейтинг слышащих акиматов", back: "назад",
-        trend: "По дням: поступило и отвечено", categories: "Категории", escalations: "Обращения в центр",
-        overdue_list: "Просроченные обращения", filed: "Поступило", answered: "Отвечено", response_rate: "Доля ответов",
-        on_time_rate: "В срок", rated: "Оценено", dissatisfied_share: "Недовольны", escalated: "В центр",
-        escalation_share: "Доля в центр", overdue: "Просрочено", median_response_working_days: "Медиана, раб. дни",
-        key: "Название", updated: "Обновлено", region: "Регион", body: "Орган", category: "Категория", due: "срок",
-        signin_title: "Вход по токену доступа", token: "Токен доступа", sign_in: "Войти", sign_out: "Выйти",
-        signin_hint: "Токен хранится только до конца сеанса браузера.", signed_in_as: "Вход выполнен:",
-        token_missing: "Введите токен.", token_malformed: "Токен состоит из латинских букв, цифр и знаков, без пробелов.",
-        signin_refused: "Токен не принят:", session_ended: "Сеанс завершён, войдите снова:", refused: "Нет доступа:",
-        unreachable: "Сервер не отвечает.", national: "по всей республике",
-        scope_regions: "Показатели только по регионам:", scope_national: "Показатели по всей республике.",
-        role_monitor: "наблюдатель", role_centre: "центр", role_auditor: "аудитор", role_admin: "администратор" },
-  en: { title: "Tyndau", subtitle: "The Listening State", ranking: "Listening akimats ranking", back: "back",
-        trend: "Per day: filed and answered", categories: "Categories", escalations: "Escalations to the centre",
-        overdue_list: "Overdue appeals", filed: "Filed", answered: "Answered", response_rate: "Response rate",
-        on_time_rate: "On time", rated: "Rated", dissatisfied_share: "Dissatisfied", escalated: "Escalated",
-        escalation_share: "Escalation share", overdue: "Overdue now", median_response_working_days: "Median, working days",
-        key: "Name", updated: "Updated", region: "Region", body: "Body", category: "Category", due: "due",
-        signin_title: "Sign in with your access token", token: "Access token", sign_in: "Sign in", sign_out: "Sign out",
-        signin_hint: "The token is kept for this browser session only.", signed_in_as: "Signed in:",
-        token_missing: "Enter a token.", token_malformed: "A token has only Latin letters, digits and punctuation, no spaces.",
-        signin_refused: "The token was refused:", session_ended: "Your session has ended; sign in again:", refused: "Not allowed:",
-        unreachable: "The server does not answer.", national: "national",
-        scope_regions: "Figures cover only:", scope_national: "Figures cover the whole country.",
-        role_monitor: "monitor", role_centre: "centre", role_auditor: "auditor", role_admin: "administrator" },
-};
 const COLUMNS = ["key", "filed", "answered", "response_rate", "on_time_rate", "rated", "dissatisfied_share",
                  "escalated", "escalation_share", "overdue", "median_response_working_days"];
 const RATES = new Set(["response_rate", "on_time_rate", "dissatisfied_share", "escalation_share"]);
@@ -51,9 +11,12 @@ const TILES = ["filed", "answered", "response_rate", "on_time_rate", "dissatisfi
                "escalation_share", "overdue", "median_response_working_days"];
 const TOKEN_KEY = "tyndau.token";   // in sessionStorage only: never localStorage, never the URL
 const REFRESH_MS = 1000;
+const MAP_FIGURES = ["response_rate", "dissatisfied_share", "on_time_rate", "overdue"];
 
 const state = { lang: localStorage.getItem("tyndau.lang") || "kk", sort: "response_rate", asc: false,
-                region: null, regions: {}, rows: [], data: null,
+                view: null,        // {period, region, figure}: what the address asks for (period.js)
+                shown: 0,          // bumped on every change of view: answers for an earlier one are dropped
+                regions: {}, rows: [], data: null, drawn: {},   // drawn: what each chart shows now
                 me: null,          // the signed-in principal (GET /v1/me), null on the sign-in panel
                 session: 0,        // bumped on every sign-in and sign-out: answers to an earlier session are dropped
                 timer: null, notice: null, problem: null };
@@ -98,9 +61,11 @@ async function getJSON(path, token = sessionStorage.getItem(TOKEN_KEY)) {
 function applyLang() {
   document.documentElement.lang = state.lang;
   document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
+  document.querySelectorAll("[data-i18n-label]").forEach((n) => n.setAttribute("aria-label", t(n.dataset.i18nLabel)));
+  document.querySelectorAll("ul.feed").forEach((n) => n.setAttribute("aria-label", t(n.id === "overdue" ? "overdue_list" : "escalations")));
   document.querySelectorAll("#langs button").forEach((b) => b.classList.toggle("active", b.dataset.lang === state.lang));
   renderNotice();
-  if (state.me) { renderWho(); renderProblem(); render(); }
+  if (state.me) { renderWho(); renderControls(); renderProblem(); render(); }
 }
 
 // ---- signing in and out ----
@@ -177,6 +142,10 @@ function startDashboard(me) {
   $("dashboard").hidden = false;
   renderNotice();
   renderWho();
+  const allowed = Object.keys(state.regions).filter(inScope);
+  state.view = readView(location.search, allowed.length ? allowed : scope(), MAP_FIGURES);
+  renderControls();
+  writeView(state.view);
   poll(state.session);
 }
 
@@ -184,10 +153,10 @@ function startDashboard(me) {
 function stopDashboard() {
   state.session += 1;
   clearTimeout(state.timer);
-  Object.assign(state, { timer: null, me: null, region: null, rows: [], data: null, problem: null,
-                         sort: "response_rate", asc: false });
-  ["tiles", "escalations", "overdue", "trend"].forEach((id) => $(id).replaceChildren());
-  delete $("trend").dataset.days;
+  Object.assign(state, { timer: null, me: null, rows: [], data: null, problem: null, sort: "response_rate", asc: false,
+                         drawn: {} });
+  ["tiles", "escalations", "overdue", "trend", "region-map"].forEach((id) => $(id).replaceChildren());
+  delete $("trend").dataset.points;
   document.querySelectorAll("#ranking-table thead, #ranking-table tbody, #categories-table tbody").forEach((n) => n.replaceChildren());
   $("drill-title").textContent = "";
   $("drill-back").hidden = true;
@@ -200,22 +169,113 @@ async function poll(session) {
   if (session === state.session) state.timer = setTimeout(() => poll(session), REFRESH_MS);
 }
 
-async function refresh(session = state.session) {
-  const region = state.region;
-  const rankingPath = region ? `/v1/ranking?by=body&region=${encodeURIComponent(region)}` : "/v1/ranking?by=region";
+function rankingPath(region = state.view.region) {
+  const q = viewQuery(state.view, false);
+  return (region ? `/v1/ranking?by=body&region=${encodeURIComponent(region)}` : "/v1/ranking?by=region") + (q ? `&${q}` : "");
+}
+
+// The ranking on screen as a file for a report (GET /v1/ranking?…&format=csv|xlsx), fetched with the token.
+async function download(kind) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  let r;
   try {
-    const [kpis, rows, trend, cats, esc, over] = await Promise.all([
-      getJSON("/v1/kpis"), getJSON(rankingPath), getJSON("/v1/trend?days=60"), getJSON("/v1/ranking?by=category"),
-      getJSON("/v1/escalations?limit=15"), getJSON("/v1/overdue?limit=15")]);
-    if (session !== state.session) return;   // signed out, or in again, meanwhile
-    if (region === state.region) state.rows = region ? rows : rows.filter((r) => inScope(r.key));
-    state.data = { kpis, trend, cats, esc, over };
+    r = await fetch(`${rankingPath()}&format=${kind}`, { cache: "no-store", headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  } catch (_) {
+    state.problem = { key: null, detail: t("unreachable") };
+    renderProblem();
+    return;
+  }
+  if (!r.ok) {
+    state.problem = { key: r.status === 403 ? "refused" : null, detail: await errorText(r) };
+    renderProblem();
+    return;
+  }
+  const name = /filename="([^"]+)"/.exec(r.headers.get("Content-Disposition") || "");
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await r.blob());
+  link.download = name ? name[1] : `ranking.${kind}`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+// ---- the period, the region and the map's figure: every panel follows them, and the address keeps them ----
+
+function changeView(change) {
+  Object.assign(state.view, change);
+  if ("region" in change) Object.assign(state, { sort: change.region ? "filed" : "response_rate", asc: false });
+  if ("region" in change || "period" in change) clearPanels();   // nothing of the previous view stays on screen
+  state.shown += 1;
+  writeView(state.view);
+  renderControls();
+  render();
+  refresh();
+}
+
+function clearPanels() {
+  Object.assign(state, { rows: [], data: null, drawn: {} });
+  ["tiles", "escalations", "overdue", "trend", "region-map"].forEach((id) => $(id).replaceChildren());
+  document.querySelector("#categories-table tbody").replaceChildren();
+  delete $("trend").dataset.points;
+}
+
+function option(value, text, selected) {
+  const o = el("option", { value, selected }, text);
+  return o;
+}
+
+function renderControls() {
+  const v = state.view;
+  if (!v) return;
+  $("period").replaceChildren(...PERIODS.map((k) => option(k, t("period_" + k), k === v.period.kind)));
+  const stepping = ["month", "quarter", "year"].includes(v.period.kind);
+  $("period-step").hidden = !stepping;
+  $("period-dates").hidden = v.period.kind !== "custom";
+  $("period-label").textContent = stepping ? periodLabel(v.period, t) : "";
+  if (stepping) {   // the ledger's dates run from 1970 to 2149
+    $("period-prev").disabled = shiftPeriod(v.period.kind, v.period.at, -1) < "1970-01-01";
+    $("period-next").disabled = shiftPeriod(v.period.kind, v.period.at, 1) > "2149-12-31";
+  }
+  if (v.period.kind === "custom") { $("date-from").value = v.period.from; $("date-to").value = v.period.to; }
+  const codes = Object.keys(state.regions).filter(inScope).sort((a, b) => regionName(a).localeCompare(regionName(b), state.lang));
+  $("region-filter").replaceChildren(option("", scope().length ? t("all_regions") + " (" + scope().length + ")" : t("all_regions"), !v.region),
+                                     ...codes.map((c) => option(c, regionName(c), c === v.region)));
+  $("map-figure").replaceChildren(...MAP_FIGURES.map((f) => option(f, t(f), f === v.figure)));
+}
+
+function setPeriodKind(kind) {
+  const p = state.view.period, { from, to } = periodRange(p);
+  const anchor = p.kind === "custom" ? p.from : p.kind === "all" ? kzToday() : p.at;
+  const next = { kind, at: periodStart(kind === "month" || kind === "quarter" ? kind : "year", anchor || kzToday()), from: null, to: null };
+  if (kind === "custom") Object.assign(next, { from: from || periodStart("year", kzToday()), to: to || kzToday() });
+  changeView({ period: next });
+}
+
+function setCustomDates() {
+  const from = $("date-from").value, to = $("date-to").value;
+  if (!validDay(from) || !validDay(to) || from > to) return;   // the inputs keep what was typed until it is a period
+  changeView({ period: { kind: "custom", at: null, from, to } });
+}
+
+async function refresh(session = state.session) {
+  const shown = state.shown, v = state.view, q = viewQuery(v), national = viewQuery(v, false);
+  const withQ = (path) => path + (q ? (path.includes("?") ? "&" : "?") + q : "");
+  try {
+    const [kpis, rows, map, trend, cats, esc, over] = await Promise.all([
+      getJSON(withQ("/v1/kpis")), getJSON(rankingPath(v.region)),
+      v.region ? getJSON("/v1/ranking?by=region" + (national ? `&${national}` : "")) : null,
+      getJSON(withQ("/v1/trend")), getJSON(withQ("/v1/ranking?by=category")),
+      getJSON(withQ("/v1/escalations?limit=15")), getJSON(withQ("/v1/overdue?limit=15"))]);
+    if (session !== state.session || shown !== state.shown) return;   // signed out, or another view, meanwhile
+    state.rows = v.region ? rows : rows.filter((r) => inScope(r.key));
+    state.data = { kpis, map: map || rows, trend, cats, esc, over };
     state.problem = null;
     renderProblem();
     render();
     $("updated").textContent = `${t("updated")} ${new Date().toLocaleTimeString()}`;
   } catch (err) {
-    if (session !== state.session) return;
+    if (session !== state.session || shown !== state.shown) return;
     if (err.status === 401) {   // expired or revoked: ask again
       sessionStorage.removeItem(TOKEN_KEY);
       showSignIn({ key: "session_ended", detail: err.message });
@@ -236,9 +296,21 @@ function render() {
   renderRanking();
   const d = state.data;
   if (!d) return;
-  renderTiles(d.kpis); renderTrend(d.trend); renderCategories(d.cats);
-  renderFeed("escalations", d.esc, (e) => `${e.recorded_at.slice(0, 19).replace("T", " ")} · ${regionName(e.region)} · ${e.body} · ${e.reason} (${e.by})`);
-  renderFeed("overdue", d.over, (o) => `${o.appeal_id} · ${regionName(o.region)} · ${o.body} · ${t("due")} ${o.due_on}`);
+  renderTiles(d.kpis); renderCategories(d.cats);
+  // The charts are drawn again only when what they show changed: a poll with the same figures keeps the hover
+  // value and the focused tile.
+  const trendKey = JSON.stringify([d.trend, state.lang, Math.round($("trend").getBoundingClientRect().width)]);
+  if (state.drawn.trend !== trendKey) { drawTrend($("trend"), d.trend, t, (day) => day); state.drawn.trend = trendKey; }
+  const mapRows = d.map.filter((r) => inScope(r.key));
+  const mapKey = JSON.stringify([mapRows, state.lang, state.view.figure, state.view.region]);
+  if (state.drawn.map !== mapKey) {
+    drawMap($("region-map"), mapRows, state.view.figure, BAD_HIGH.has(state.view.figure),
+            { selected: state.view.region, name: regionName, format: fmt, inScope, open: drillInto });
+    state.drawn.map = mapKey;
+  }
+  $("trend-bucket").textContent = $("trend").dataset.bucket === "week" ? t("per_week") : t("per_day");
+  renderFeed("escalations", d.esc, (e) => `${e.occurred_on} · ${regionName(e.region)} · ${e.body} · ${label("reason", e.reason)} (${label("by", e.by)})`);
+  renderFeed("overdue", d.over, (o) => `${o.appeal_id} · ${regionName(o.region)} · ${o.body} · ${label("category", o.category)} · ${label("stage", o.stage)} · ${t("due")} ${o.due_on}`);
 }
 
 function renderTiles(k) {
@@ -251,16 +323,15 @@ function renderTiles(k) {
 
 function drillInto(code) {
   if (!inScope(code)) return;   // only the principal's own regions are offered
-  Object.assign(state, { region: code, sort: "filed", asc: false, rows: [] });
-  renderRanking();
-  refresh();
+  changeView({ region: code === state.view.region ? null : code });
 }
 
 function renderRanking() {
   const table = $("ranking-table");
   const head = el("tr");
   COLUMNS.forEach((c) => {
-    const th = el("th", { className: c === state.sort ? "sorted" + (state.asc ? " asc" : "") : "" }, c === "key" ? t(state.region ? "body" : "region") : t(c));
+    const region = state.view && state.view.region;
+    const th = el("th", { className: c === state.sort ? "sorted" + (state.asc ? " asc" : "") : "", scope: "col" }, c === "key" ? t(region ? "body" : "region") : t(c));
     th.dataset.col = c;
     th.addEventListener("click", () => { state.asc = state.sort === c ? !state.asc : c === "key"; state.sort = c; renderRanking(); });
     head.append(th);
@@ -271,37 +342,37 @@ function renderRanking() {
     const cmp = x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
     return state.asc ? cmp : -cmp;
   });
+  const region = state.view && state.view.region;
   table.tBodies[0].replaceChildren(...rows.map((r) => {
-    const drillable = !state.region && inScope(r.key);
+    const drillable = !region && inScope(r.key);
     const tr = el("tr", { className: drillable ? "drillable" : "" });
     tr.dataset.key = r.key;
     COLUMNS.forEach((c) => {
-      const td = el("td", {}, c === "key" && !state.region ? regionName(r.key) : fmt(c, r[c]));
+      const td = el("td", {}, c === "key" && !region ? regionName(r.key) : fmt(c, r[c]));
+      td.dataset.label = c === "key" ? "" : t(c);
       if (BAD_HIGH.has(c) && r[c] > (c === "overdue" ? 0 : 0.3)) td.className = "bad";
       tr.append(td);
     });
     if (drillable) tr.addEventListener("click", () => drillInto(r.key));
     return tr;
   }));
-  $("drill-title").textContent = state.region ? "· " + regionName(state.region) : "";
-  $("drill-back").hidden = !state.region;
+  $("drill-title").textContent = region ? "· " + regionName(region) : "";
+  $("drill-back").hidden = !region;
 }
 
-function renderTrend(points) {
-  const svg = $("trend");
-  const max = Math.max(1, ...points.map((p) => Math.max(p.filed, p.answered)));
-  const x = (i) => (points.length < 2 ? 400 : (i * 800) / (points.length - 1));
-  const y = (v) => 195 - (v * 185) / max;
-  const line = (key) => points.map((p, i) => `${x(i).toFixed(1)},${y(p[key]).toFixed(1)}`).join(" ");
-  const dots = (key) => points.map((p, i) => `<circle class="${key}" cx="${x(i).toFixed(1)}" cy="${y(p[key]).toFixed(1)}" r="2.5"/>`).join("");
-  svg.innerHTML = `<polyline class="filed" points="${line("filed")}"/><polyline class="answered" points="${line("answered")}"/>` + dots("filed") + dots("answered");
-  svg.dataset.days = String(points.length);
+// A code's name in the page's language (streams/http/static/codes.js); an unknown code as it is.
+function label(kind, code) {
+  const names = (CODES[kind] || {})[code];
+  return names ? names[state.lang] || code : code;
 }
 
 function renderCategories(rows) {
+  const head = el("tr");
+  ["category", "filed", "response_rate"].forEach((c) => head.append(el("th", { scope: "col" }, t(c))));
+  document.querySelector("#categories-table thead").replaceChildren(head);
   document.querySelector("#categories-table tbody").replaceChildren(...[...rows].sort((a, b) => b.filed - a.filed).map((r) => {
     const tr = el("tr");
-    tr.append(el("td", {}, r.key), el("td", {}, String(r.filed)), el("td", {}, fmt("response_rate", r.response_rate)));
+    tr.append(el("td", {}, label("category", r.key)), el("td", {}, String(r.filed)), el("td", {}, fmt("response_rate", r.response_rate)));
     return tr;
   }));
 }
@@ -315,11 +386,16 @@ function renderFeed(id, items, line) {
 document.querySelectorAll("#langs button").forEach((b) => {
   b.addEventListener("click", () => { state.lang = b.dataset.lang; localStorage.setItem("tyndau.lang", state.lang); applyLang(); });
 });
-$("drill-back").addEventListener("click", () => {
-  Object.assign(state, { region: null, sort: "response_rate", asc: false, rows: [] });
-  renderRanking();
-  refresh();
-});
+$("drill-back").addEventListener("click", () => changeView({ region: null }));
+$("period").addEventListener("change", (e) => setPeriodKind(e.target.value));
+$("period-prev").addEventListener("click", () => changeView({ period: { ...state.view.period, at: shiftPeriod(state.view.period.kind, state.view.period.at, -1) } }));
+$("period-next").addEventListener("click", () => changeView({ period: { ...state.view.period, at: shiftPeriod(state.view.period.kind, state.view.period.at, 1) } }));
+$("date-from").addEventListener("change", setCustomDates);
+$("date-to").addEventListener("change", setCustomDates);
+$("region-filter").addEventListener("change", (e) => changeView({ region: e.target.value || null }));
+$("map-figure").addEventListener("change", (e) => changeView({ figure: e.target.value }));
+$("download-xlsx").addEventListener("click", () => download("xlsx"));
+$("download-csv").addEventListener("click", () => download("csv"));
 $("sign-in").addEventListener("click", signIn);
 $("token-input").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); signIn(); } });
 $("sign-out").addEventListener("click", signOut);

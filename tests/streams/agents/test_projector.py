@@ -81,3 +81,33 @@ def test_a_failed_write_is_retried_with_backoff_until_the_batch_lands_once(db, o
     assert [tuple(r) for r in state.result_rows] == [("answered", 2)]
     errors = db.query("SELECT count() FROM projection_errors WHERE appeal_id = {a:String}", parameters={"a": appeal_id})
     assert errors.result_rows[0][0] == 0
+
+
+@pytest.mark.integration
+def test_the_merkle_tree_in_clickhouse_is_the_tree_of_the_log(worker, kafka):
+    """Issue 17, item 1: for every partition of appeals.events on the real broker, the tree the projector keeps in
+    ClickHouse has one leaf per committed record, in log order, and the root of the RFC 9162 tree over them."""
+    from projections.tree import Edge, leaf_of
+    from streams.domain import merkle
+    from tests.support.kafka_reading import read_all
+
+    for n in range(3):   # some events of this test's own, so that the log is not empty whatever ran before
+        status, body = worker.post("/v1/commands?wait=10", dict(FILING, appeal_id=f"tree-{uuid.uuid4().hex[:8]}",
+                                                                command_id=f"tree-{uuid.uuid4().hex}"))
+        assert status == 201, body
+    log = {}
+    for record in read_all(kafka, "appeals.events"):
+        log.setdefault(record.partition, []).append(leaf_of(record.value))
+    deadline = time.monotonic() + 60
+    for partition, leaves in sorted(log.items()):
+        while True:
+            [size] = worker.post("/v1/query/merkle_size", {"partition": partition})[1]
+            if size["size"] >= len(leaves) or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert size["size"] >= len(leaves), (partition, size, len(leaves))
+        # The log may have grown since it was read (other tests' events): compare the tree of its first leaves.
+        status, edge = worker.post("/v1/query/merkle_frontier", {"partition": partition, "size": len(leaves)})
+        assert status == 200, edge
+        stored = Edge(len(leaves), 0, [(r["level"], r["node_index"], bytes.fromhex(r["hash"])) for r in edge])
+        assert stored.root() == merkle.MemoryTree(leaves).root(), partition

@@ -61,23 +61,32 @@ def worker_app() -> dict:
 def test_register_imports_exactly_the_listed_modules(worker_app):
     assert worker_app["loaded_before"] == []
     assert worker_app["agent_calls"] == worker_app["worker_modules"] == [
-        "streams.agents.ledger", "streams.agents.projector", "streams.agents.public_feed", "streams.agents.deadline_watcher"]
+        "streams.agents.ledger", "streams.agents.projector", "streams.agents.checkpoints", "streams.agents.public_feed",
+        "streams.agents.deadline_watcher", "streams.agents.retention"]
     assert worker_app["views_after_agents"] == []        # the stream processing needs no view
     assert worker_app["view_calls"] == worker_app["view_modules"] == [
-        "streams.http.access", "streams.http.intake", "streams.http.queries", "streams.http.history", "streams.http.dashboard",
-        "streams.http.admin"]
+        "streams.http.access", "streams.http.intake", "streams.http.queries", "streams.http.history", "streams.http.erasure",
+        "streams.http.dashboard", "streams.http.admin", "streams.http.metrics", "streams.http.checkpoints"]
     assert worker_app["loaded_after"] == worker_app["worker_modules"] + worker_app["view_modules"]
 
 
 def test_the_app_has_the_ledger_agent_the_tasks_and_the_deadline_timer(worker_app):
     assert worker_app["agents"] == {"streams.agents.ledger.append_appeal_events": "appeals.commands"}
     assert worker_app["tasks"] == {
+        "streams.agents.checkpoints.sign_checkpoints": True,          # a timer: every TYNDAU_CHECKPOINT_SECONDS
         "streams.agents.deadline_watcher.watch_deadlines": True,     # a timer
+        "streams.agents.ledger.follow_erasures": True,               # a timer: erasures others wrote to appeals.keys
         "streams.agents.projector.project_events": False,
         "streams.agents.public_feed.publish_public_feed": False,
         "streams.http.access.follow_revocations": False,
         "streams.http.intake.follow_outcomes": False,
     }
+
+
+def test_the_retention_job_runs_only_with_a_term_the_deployment_set():
+    assert "streams.agents.retention.erase_when_the_term_ends" not in registered()["tasks"]
+    tasks = registered(TYNDAU_PERSONAL_DATA_RETENTION_DAYS="1825")["tasks"]
+    assert tasks["streams.agents.retention.erase_when_the_term_ends"] is True
 
 
 def test_no_deadline_timer_when_its_interval_is_zero():
@@ -117,7 +126,7 @@ def test_every_route_the_docstrings_list_is_served_and_no_other(worker_app):
 
 def test_a_ledger_process_registers_the_ledger_and_its_watcher_and_no_projector():
     done = registered(TYNDAU_DEADLINE_CHECK_SECONDS="30", PROBE_ROLES="ledger,deadlines")
-    assert done["agent_calls"] == ["streams.agents.ledger", "streams.agents.deadline_watcher"]
+    assert done["agent_calls"] == ["streams.agents.ledger", "streams.agents.deadline_watcher", "streams.agents.retention"]
     assert done["agents"] == {"streams.agents.ledger.append_appeal_events": "appeals.commands"}
     assert set(done["tasks"]) >= {"streams.agents.deadline_watcher.watch_deadlines"}
     assert not {"streams.agents.projector.project_events", "streams.agents.public_feed.publish_public_feed"} & set(done["tasks"])

@@ -12,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 GOOD_KEY = "0123456789abcdef" * 2   # 32 bytes
+GOOD_MASTER = "5a" * 32               # 64 hex digits: 32 bytes
+GOOD_CHECKPOINT = "PRIVATE+KEY+tyndau-test+303c2444+AQICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIC"
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -26,6 +28,8 @@ def test_a_production_worker_with_development_keys_is_refused_before_it_connects
     done = run(["-m", "streams.cli", "worker", "--roles", "ledger"], tmp_path)
     assert done.returncode != 0
     assert "TYNDAU_PSEUDONYM_KEY is not set" in done.stderr
+    assert "TYNDAU_MASTER_KEY is not set" in done.stderr
+    assert "TYNDAU_CHECKPOINT_KEY is not set" in done.stderr
     assert "tyndau token init --which tokens" in done.stderr and "--which assertions" in done.stderr
     assert "Kafka" not in done.stderr and time.monotonic() - started < 60   # nothing was tried on the broker
     assert not (tmp_path / "data" / "auth").exists() or not any((tmp_path / "data" / "auth").iterdir())
@@ -43,11 +47,11 @@ def test_provisioned_keys_pass_and_init_refuses_to_make_a_second_file(tmp_path):
     again = run(["-m", "streams.cli", "token", "init", "--which", "tokens"], tmp_path)
     assert again.returncode != 0 and "exists already" in again.stderr
     check = run(["-c", "from streams.auth.production import production_key_problems as p; print(p())"], tmp_path,
-                TYNDAU_PSEUDONYM_KEY=GOOD_KEY)
+                TYNDAU_PSEUDONYM_KEY=GOOD_KEY, TYNDAU_MASTER_KEY=GOOD_MASTER, TYNDAU_CHECKPOINT_KEY=GOOD_CHECKPOINT)
     assert check.returncode == 0 and check.stdout.strip() == "[]", check.stderr
     (tmp_path / "data" / "auth" / "assertions.json").write_text("{not json")
     broken = run(["-c", "from streams.auth.production import production_key_problems as p; print(p())"], tmp_path,
-                 TYNDAU_PSEUDONYM_KEY=GOOD_KEY)
+                 TYNDAU_PSEUDONYM_KEY=GOOD_KEY, TYNDAU_MASTER_KEY=GOOD_MASTER, TYNDAU_CHECKPOINT_KEY=GOOD_CHECKPOINT)
     assert "assertions.json cannot be read" in broken.stdout
 
 
@@ -77,3 +81,48 @@ def test_the_example_placeholder_and_a_blank_key_are_refused(tmp_path):
     for key in ("REPLACE-with-openssl-rand-hex-32", " " * 40, "a" * 40):
         done = run(["-c", code], tmp_path, TYNDAU_PSEUDONYM_KEY=key)
         assert "placeholder or blank" in done.stdout, (key, done.stdout, done.stderr)
+
+
+def test_a_short_or_malformed_master_key_is_refused_naming_the_setting(tmp_path):
+    code = "from streams.auth.production import production_key_problems as p; print(p())"
+    short = run(["-c", code], tmp_path, TYNDAU_PSEUDONYM_KEY=GOOD_KEY, TYNDAU_MASTER_KEY="ab" * 31)
+    assert "TYNDAU_MASTER_KEY has 31 bytes: give exactly 32" in short.stdout, short.stdout + short.stderr
+    garbled = run(["-c", code], tmp_path, TYNDAU_PSEUDONYM_KEY=GOOD_KEY, TYNDAU_MASTER_KEY="not a key at all")
+    assert "TYNDAU_MASTER_KEY is not hexadecimal" in garbled.stdout
+    retired = run(["-c", code], tmp_path, TYNDAU_PSEUDONYM_KEY=GOOD_KEY, TYNDAU_MASTER_KEY=GOOD_MASTER,
+                  TYNDAU_MASTER_KEYS_PREVIOUS="12")
+    assert "TYNDAU_MASTER_KEYS_PREVIOUS has 1 bytes" in retired.stdout
+
+
+def test_a_malformed_checkpoint_key_or_retired_verifier_key_is_refused_naming_the_setting(tmp_path):
+    """Issue 15, item 5, for issue 17's key: the checkpoint-signing key must be the deployment's own, and parse."""
+    code = "from streams.auth.production import production_key_problems as p; print(p())"
+    keys = {"TYNDAU_PSEUDONYM_KEY": GOOD_KEY, "TYNDAU_MASTER_KEY": GOOD_MASTER}
+    short = run(["-c", code], tmp_path, **keys, TYNDAU_CHECKPOINT_KEY=GOOD_CHECKPOINT[:-4])
+    assert "TYNDAU_CHECKPOINT_KEY: the signer key is not an Ed25519 key" in short.stdout, short.stdout + short.stderr
+    wrong_id = run(["-c", code], tmp_path, **keys, TYNDAU_CHECKPOINT_KEY=GOOD_CHECKPOINT.replace("303c2444", "00000000"))
+    assert "the signer key's id does not match" in wrong_id.stdout
+    retired = run(["-c", code], tmp_path, **keys, TYNDAU_CHECKPOINT_KEY=GOOD_CHECKPOINT, TYNDAU_CHECKPOINT_KEYS_PREVIOUS="x+1+2")
+    assert "TYNDAU_CHECKPOINT_KEYS_PREVIOUS: a verifier key is NAME+KEYID+KEY" in retired.stdout
+    # The development seed under another name is still the development key; so is its verifier among the retired.
+    from streams.domain.checkpoint import Signer, parse_signer
+    from streams.settings import DEVELOPMENT_CHECKPOINT_KEY
+    development = parse_signer(DEVELOPMENT_CHECKPOINT_KEY)
+    renamed = run(["-c", code], tmp_path, **keys, TYNDAU_CHECKPOINT_KEY=str(Signer("our-own", development.seed)))
+    assert "TYNDAU_CHECKPOINT_KEY is not set (the development checkpoint key is public)" in renamed.stdout
+    old = run(["-c", code], tmp_path, **keys, TYNDAU_CHECKPOINT_KEY=GOOD_CHECKPOINT,
+              TYNDAU_CHECKPOINT_KEYS_PREVIOUS=str(development.verifier))
+    assert "TYNDAU_CHECKPOINT_KEYS_PREVIOUS lists the development checkpoint key" in old.stdout
+
+
+def test_checkpoint_new_key_makes_a_signer_and_its_verifier(tmp_path):
+    from streams.domain.checkpoint import open_note, parse_signer, parse_verifier, sign_note
+
+    done = run(["-m", "streams.cli", "checkpoint", "--new-key", "tyndau.example-2026"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    signer_line, verifier_line = done.stdout.splitlines()
+    signer, verifier = parse_signer(signer_line), parse_verifier(verifier_line)
+    assert signer.verifier == verifier and verifier.name == "tyndau.example-2026"
+    assert open_note(sign_note("o\n1\nAAAA\n", signer), [verifier])[1] == [verifier]
+    bad = run(["-m", "streams.cli", "checkpoint", "--new-key", "two words"], tmp_path)
+    assert bad.returncode != 0 and "a key name is one or more characters" in bad.stderr

@@ -11,8 +11,8 @@ import pytest
 from streams.cli import GROUPS, build_parser
 from streams.settings import ROOT
 
-COMMANDS = ("up", "worker", "broker", "topics", "publish", "simulate", "ranking", "tail", "history", "verify", "dossier",
-            "rebuild", "asyncapi", "token")
+COMMANDS = ("up", "worker", "broker", "topics", "publish", "simulate", "ranking", "report", "tail", "history", "verify", "dossier",
+            "erase", "prove", "checkpoint", "rebuild", "asyncapi", "token")
 # Commands whose actions are subcommands of their own: `tyndau token issue`.
 ACTIONS = {"token": ("issue", "revoke", "init", "rotate", "retire")}
 
@@ -48,8 +48,8 @@ def test_build_parser_registers_every_command_of_every_group():
     # Each group's commands go to functions of that group's own module.
     owners = {name: handler.__module__.rsplit(".", 1)[-1] for name, handler in handlers.items()}
     assert owners == {"up": "system", "worker": "system", "broker": "system", "topics": "system", "publish": "send",
-                      "simulate": "send", "ranking": "watch", "tail": "watch", "history": "audit", "verify": "audit",
-                      "dossier": "audit", "rebuild": "admin", "asyncapi": "admin", "token": "token"}
+                      "simulate": "send", "ranking": "watch", "report": "watch", "tail": "watch", "history": "audit", "verify": "audit",
+                      "dossier": "audit", "erase": "audit", "prove": "audit", "checkpoint": "audit", "rebuild": "admin", "asyncapi": "admin", "token": "token"}
 
 
 def test_a_command_is_required():

@@ -93,12 +93,19 @@ def test_publish_of_a_missing_file_exits_with_a_message(worker, tmp_path):
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
-def simulate(*args: str) -> subprocess.CompletedProcess:
+def simulate(*args: str, **variables: str) -> subprocess.CompletedProcess:
     """`tyndau simulate ARGS` with a broker address nothing listens at: writing a file must not need Kafka."""
-    env = dict(os.environ, TYNDAU_KAFKA=f"127.0.0.1:{free_port()}")
+    env = dict(os.environ, TYNDAU_KAFKA=f"127.0.0.1:{free_port()}", **variables)
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     return subprocess.run([sys.executable, "-m", "streams.cli", "simulate", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
+
+
+def test_simulate_refuses_to_send_made_up_appeals_to_a_production_ledger(tmp_path):
+    done = simulate("--appeals", "5", TYNDAU_ENV="production")
+    assert done.returncode != 0 and "refused with TYNDAU_ENV=production" in done.stderr
+    written = simulate("--appeals", "2", "--out", str(tmp_path / "sim.jsonl"), TYNDAU_ENV="production")
+    assert written.returncode == 0, written.stderr   # a file harms no ledger
 
 
 def test_simulate_out_writes_the_commands_of_the_appeals(tmp_path):

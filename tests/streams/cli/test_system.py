@@ -60,7 +60,10 @@ def test_a_signal_stops_the_worker_and_then_the_broker(tmp_path, stop):
         broker_pid = int((tmp_path / "data" / "kafka" / "broker.pid").read_text())
         [worker_pid] = [pid for pid in children(up.pid) if pid != broker_pid]
         up.send_signal(stop)
-        assert up.wait(timeout=120) == 0
+        try:
+            assert up.wait(timeout=120) == 0
+        except subprocess.TimeoutExpired:
+            pytest.fail("tyndau up did not stop within 120 s:\n" + (tmp_path / "up.log").read_text(errors="replace")[-4000:])
         assert not alive(worker_pid), "the worker was left running"
         assert not alive(broker_pid), "the broker was left running"
         assert not port_open("127.0.0.1", kafka_port) and not port_open("127.0.0.1", http_port)

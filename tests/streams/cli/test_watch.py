@@ -153,6 +153,57 @@ def test_ranking_table_prints_the_header_row_and_each_body(worker, bodies):
 
 
 @pytest.mark.integration
+def test_ranking_as_xlsx_and_csv_holds_the_same_figures_as_json(worker, bodies, tmp_path):
+    """Issue 16, item 5: the spreadsheet for a report is the ranking the API answers, row for row."""
+    from openpyxl import load_workbook
+
+    rows = json.loads(worker.tool("ranking", "--by", "body", "--format", "json", *PERIOD).stdout)
+    done = worker.tool("ranking", "--by", "body", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx"), *PERIOD)
+    assert done.returncode == 0 and f"wrote {len(rows)} rows" in done.stderr, done.stderr
+    sheet = list(load_workbook(tmp_path / "r.xlsx").active.iter_rows(values_only=True))
+    header = list(sheet[1])
+    assert sheet[0][0].startswith("tyndau ranking by body, from") and header[0] == "key"
+    assert [dict(zip(header, line)) for line in sheet[2:]] == [{k: r[k] for k in header} for r in rows]
+    printed = worker.tool("ranking", "--by", "body", "--format", "csv", *PERIOD)
+    assert printed.returncode == 0 and printed.stdout.splitlines()[0] == ",".join(header)
+    assert len(printed.stdout.splitlines()) == len(rows) + 1
+    assert worker.tool("ranking", "--format", "xlsx").returncode != 0   # no --out: refused before asking
+
+
+@pytest.mark.integration
+@pytest.mark.integration
+def test_report_of_a_region_and_month_holds_its_figures_bodies_and_overdue_appeals(worker, bodies, tmp_path):
+    """Issue 16, item 5: `tyndau report --region 71 --month 2017-04` is the month's figures of Astana as the API gives
+    them, and the PDF prints them: body b's appeal received on 2 April 2017, escalated, overdue with the centre."""
+    b = next(k for k in bodies if k.endswith("-astana"))
+    args = ["report", "--region", "71", "--month", "2017-04", "--today", "2018-01-01", "--api", worker.url("")]
+    done = worker.cli(*args, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    period = "from=2017-04-01&to=2017-04-30&today=2018-01-01&region=71"
+    assert report["kpis"] == worker.get(f"/v1/kpis?{period}")
+    assert report["bodies"] == worker.get(f"/v1/ranking?by=body&{period}") and b in {r["key"] for r in report["bodies"]}
+    assert [p["day"] for p in report["trend"]] == [f"2017-04-{d:02d}" for d in range(1, 31)]
+    assert f"{b}-1" in {o["appeal_id"] for o in report["overdue"]}
+    for lang, title in (("kk", "Өңір бойынша айлық есеп: Астана қаласы"), ("ru", "Ежемесячный отчёт по региону: город Астана")):
+        done = worker.cli(*args, "--lang", lang, "--out", str(tmp_path / f"{lang}.pdf"))
+        assert done.returncode == 0, done.stderr
+        text = subprocess.run(["pdftotext", "-layout", str(tmp_path / f"{lang}.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert title in text and f"{b}-1" in text.replace("\n", ""), text[:3000]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--region", "99", "--month", "2017-04"], "--region must be a first-level KATO code"),
+    (["--region", "71", "--month", "2017-13"], "--month must be a month YYYY-MM between 1970-01 and 2149-12; got '2017-13'"),
+    (["--region", "71", "--month", "2017-04"], "give --out FILE.pdf"),
+])
+def test_report_refuses_a_bad_region_month_or_a_missing_file_before_asking_anything(args, message):
+    done = subprocess.run([sys.executable, "-m", "streams.cli", "report", *args, "--api", "http://127.0.0.1:9"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and message in done.stderr, done.stderr
+
+
 def test_ranking_with_a_bad_date_gets_the_workers_400(worker):
     done = worker.tool("ranking", "--from", "2017-13-01")
     assert done.returncode != 0 and done.stdout == ""

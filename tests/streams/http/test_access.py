@@ -33,7 +33,8 @@ from tests.support.kafka_reading import read_all
 # A concrete request for each route template; POSTs send an empty object (and do not wait for an outcome).
 CONCRETE = {"/v1/commands": "/v1/commands?wait=0", "/v1/commands/{command_type}": "/v1/commands/file?wait=0",
             "/v1/outcomes/{command_id}": "/v1/outcomes/no-such-command", "/v1/query/{name}": "/v1/query/ping",
-            "/v1/appeals/{appeal_id}/history": "/v1/appeals/no-such-appeal/history"}
+            "/v1/appeals/{appeal_id}/history": "/v1/appeals/no-such-appeal/history",
+            "/v1/appeals/{appeal_id}/proof": "/v1/appeals/no-such-appeal/proof"}
 SCOPE = {"body": {"bodies": ("almaty-akimat",)}}
 # A rebuild empties the projections other tests read: its allowed cell is asserted on a worker of its own
 # (tests/streams/http/test_admin.py); here only its refusals.
@@ -47,7 +48,10 @@ def call(worker, method: str, path: str, token: str | None = None, body: bytes |
                                      data=(body if body is not None else b"{}") if method == "POST" else None)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, dict(response.headers), json.loads(response.read() or b"null")
+            raw = response.read()
+            if response.headers.get("Content-Type", "").startswith("text/plain"):   # /metrics
+                return response.status, dict(response.headers), {"text": raw.decode()}
+            return response.status, dict(response.headers), json.loads(raw or b"null")
     except urllib.error.HTTPError as error:
         raw = error.read()
         return error.code, dict(error.headers), json.loads(raw) if raw else None

@@ -58,7 +58,9 @@ def snapshot(worker) -> dict:
     return {"kpis": worker.get(f"/v1/kpis?{PERIOD}"),
             "region": by_key(worker.get(f"/v1/ranking?by=region&{PERIOD}")),
             "category": by_key(worker.get(f"/v1/ranking?by=category&{PERIOD}")),
-            "trend": {d["day"]: (d["filed"], d["answered"]) for d in worker.get(f"/v1/trend?days=10&to={BEFORE_DUE}")}}
+            "trend": {d["day"]: (d["filed"], d["answered"]) for d in worker.get(f"/v1/trend?days=10&to={BEFORE_DUE}")},
+            "kpis_by_region": {r: counts(worker.get(f"/v1/kpis?{PERIOD}&region={r}")) for r in ("71", "75")},
+            "trend_71": {d["day"]: d["filed"] for d in worker.get("/v1/trend?from=2016-03-01&to=2016-03-07&region=71")}}
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +177,35 @@ def test_trend_counts_filings_and_answers_per_day_within_the_window(worker, appe
     assert status_of(worker, "/v1/trend?days=0")[0] == 400
 
 
+def test_every_panel_obeys_the_region_and_the_period(worker, appeals):
+    """Issue 16, item 1: the dashboard's region filter and period reach the KPIs, the trend, the escalations and
+    the overdue list."""
+    for r, want in (("75", row(filed=2, answered=1, rated=1, overdue=1)), ("71", row(filed=1, escalated=1))):
+        after = counts(worker.get(f"/v1/kpis?{PERIOD}&region={r}"))
+        assert {k: after[k] - appeals.before["kpis_by_region"][r][k] for k in COUNTS} == want, r
+    week = worker.get("/v1/trend?from=2016-03-01&to=2016-03-07&region=71")
+    assert [d["day"] for d in week] == [f"2016-03-0{i}" for i in range(1, 8)]
+    assert {d["day"]: d["filed"] - appeals.before["trend_71"].get(d["day"], 0) for d in week if d["day"] == "2016-03-03"} == {
+        "2016-03-03": 1}
+
+    def listed(path: str) -> set[str]:
+        return {r["appeal_id"] for r in worker.get(path)} & {appeals.a1, appeals.a2, appeals.a3}
+
+    # The escalations of the appeals received in the period: a3, received on 3 March, escalated on the 7th.
+    assert listed("/v1/escalations?limit=1000&region=71&from=2016-03-03&to=2016-03-03") == {appeals.a3}
+    assert listed("/v1/escalations?limit=1000&region=75&from=2016-03-03&to=2016-03-03") == set()
+    assert listed("/v1/escalations?limit=1000&region=71&from=2016-03-04") == set()
+    [ours] = [e for e in worker.get("/v1/escalations?limit=1000&region=71&from=2016-03-03&to=2016-03-03")
+              if e["appeal_id"] == appeals.a3]
+    assert ours["occurred_on"] == "2016-03-07"   # the legal date on Astana's clock
+    assert listed(f"/v1/overdue?limit=1000&today={TODAY}&region=75") == {appeals.a2}
+    assert listed(f"/v1/overdue?limit=1000&today={TODAY}&region=75&from=2016-03-03&to=2016-03-31") == set()
+    assert listed(f"/v1/overdue?limit=1000&today={TODAY}&region=71") == {appeals.a3}   # the centre's term ran out
+    assert status_of(worker, "/v1/kpis?region=99")[1]["error"].startswith("region must be a first-level KATO code")
+    assert status_of(worker, "/v1/trend?bucket=month")[0] == 400
+    assert status_of(worker, "/v1/trend?from=2016-03-02&to=2016-03-01")[1]["error"] == "from must not be after to"
+
+
 def test_escalations_list_the_latest_first(worker, appeals):
     rows = worker.get("/v1/escalations?limit=1000")
     assert [r["recorded_at"] for r in rows] == sorted((r["recorded_at"] for r in rows), reverse=True)
@@ -217,12 +248,13 @@ def test_an_unknown_named_query_is_404_listing_the_queries(worker):
 @pytest.mark.parametrize("name, parameters, message", [
     ("ranking", {}, "query ranking: it takes by, from, region, regions, stage, to, today; missing: by, from, region, to, today"),
     ("ping", {"x": 1}, "query ping: it takes no parameters; unknown: ['x']"),
-    ("escalations", {"limit": 10, "offset": 0}, "query escalations: it takes limit, regions; unknown: ['offset']"),
-    ("escalations", {"limit": 10, "regions": "75"}, "query escalations: regions must be a list of at most 1000 ids"),
-    ("escalations", {"limit": "10"}, "query escalations: limit must be a whole number from 0 to 4294967295"),
-    ("escalations", {"limit": True}, "query escalations: limit must be a whole number from 0 to 4294967295"),
-    ("escalations", {"limit": -1}, "query escalations: limit must be a whole number from 0 to 4294967295"),
-    ("escalations", {"limit": 2 ** 32}, "query escalations: limit must be a whole number from 0 to 4294967295"),
+    ("escalations", {"limit": 10, "offset": 0, "from": FROM, "to": TO},
+     "query escalations: it takes from, limit, regions, to; unknown: ['offset']"),
+    ("escalations", {"from": FROM, "to": TO, "limit": 10, "regions": "75"}, "query escalations: regions must be a list of at most 1000 ids"),
+    ("escalations", {"from": FROM, "to": TO, "limit": "10"}, "query escalations: limit must be a whole number from 0 to 4294967295"),
+    ("escalations", {"from": FROM, "to": TO, "limit": True}, "query escalations: limit must be a whole number from 0 to 4294967295"),
+    ("escalations", {"from": FROM, "to": TO, "limit": -1}, "query escalations: limit must be a whole number from 0 to 4294967295"),
+    ("escalations", {"from": FROM, "to": TO, "limit": 2 ** 32}, "query escalations: limit must be a whole number from 0 to 4294967295"),
     ("history", {"appeal_id": 5}, "query history: appeal_id must be a string of at most 10000 characters"),
     ("history", {"appeal_id": "x" * 10_001}, "query history: appeal_id must be a string of at most 10000 characters"),
     ("kpis", {"from": "2016-13-01", "to": TO, "today": TODAY}, "query kpis: from must be a date YYYY-MM-DD between 1970-01-01"),
@@ -252,3 +284,39 @@ def test_a_valid_named_query_answers_rows(worker, appeals):
     assert counts(ours) == row(filed=1, escalated=1) and all(r["key"] != appeals.b1 for r in ranking)
     status, [kpis] = worker.post("/v1/query/kpis", {"from": FROM, "to": TO, "today": TODAY})
     assert status == 200 and counts(kpis) == counts(worker.get(f"/v1/kpis?{PERIOD}"))
+
+
+def test_the_ranking_downloads_as_csv_and_xlsx_with_the_figures_of_the_json(worker, appeals):
+    """Issue 16, item 5: GET /v1/ranking?…&format=csv|xlsx, an attachment named by grouping and period."""
+    import csv
+    import io
+    import urllib.request
+
+    from openpyxl import load_workbook
+
+    query = "/v1/ranking?by=body&from=2017-01-01&to=2017-12-31"
+    rows = worker.get(query)
+
+    def download(kind: str):
+        request = urllib.request.Request(worker.url(f"{query}&format={kind}"),
+                                         headers={"Authorization": f"Bearer {worker.token('auditor')}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.headers, response.read()
+
+    headers, body = download("csv")
+    assert headers["Content-Type"].startswith("text/csv")
+    assert headers["Content-Disposition"] == 'attachment; filename="ranking-body-2017-01-01-2017-12-31.csv"'
+    table = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [r["key"] for r in table] == [r["key"] for r in rows]
+    assert [int(r["filed"]) for r in table] == [r["filed"] for r in rows]
+    headers, body = download("xlsx")
+    assert headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = list(load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True))
+    assert [line[0] for line in sheet[2:]] == [r["key"] for r in rows]
+    status, answer = worker.post("/v1/query/ping", {})   # the session's worker still answers after both
+    assert status == 200
+    try:
+        download("pdf")
+        raise AssertionError("format=pdf must be refused")
+    except urllib.error.HTTPError as error:
+        assert error.code == 400 and "format must be json, csv or xlsx" in error.read().decode()

@@ -20,6 +20,7 @@ from streams.topics import TopicSpec, topic_specs
 from tests.support.kafka_topics import create_topics
 
 CHECKED_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "max.message.bytes", "min.insync.replicas",
+                   "delete.retention.ms", "max.compaction.lag.ms", "min.cleanable.dirty.ratio", "segment.ms",
                    "unclean.leader.election.enable", "message.timestamp.type")
 
 

@@ -1,0 +1,77 @@
+"""A command that reaches the ledger out of order is held and its partition read again (streams/agents/order.py).
+
+The rewind itself runs on a live worker's consumer; these check when it is due and when it is over."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from streams.agents.order import REWIND_GRACE_SECONDS, CommandOrder
+
+
+def test_a_rewind_is_due_once_then_again_only_if_the_command_has_not_come_back_within_the_grace():
+    order = CommandOrder()
+    assert order.due(3, 100, now=0.0)
+    order.rewinding[3] = (100, 0.0)
+    assert not order.due(3, 100, now=REWIND_GRACE_SECONDS / 2)   # later records fetched before it still arrive
+    assert order.due(3, 120, now=1.0)                             # another offset: a rewind of its own
+    assert order.due(3, 100, now=REWIND_GRACE_SECONDS)           # never came back: read again
+    assert order.due(4, 100, now=1.0)                             # partitions are apart
+
+
+def test_a_rewind_is_over_when_its_command_arrives():
+    order = CommandOrder()
+    order.rewinding[1] = (50, 0.0)
+    order.arrived(1, 49)
+    assert 1 in order.rewinding
+    order.arrived(1, 50)
+    assert 1 not in order.rewinding
+
+
+def test_no_rewind_while_a_rebalance_is_under_way():
+    """A rebalance reads every partition from its first command without an outcome itself (streams/app.py)."""
+    def refuse(*_):
+        raise AssertionError("the consumer must not be touched during a rebalance")
+
+    app = SimpleNamespace(rebalancing=True, flow_control=SimpleNamespace(is_active=lambda: False),
+                          consumer=SimpleNamespace(stop_flow=refuse, seek=refuse, earliest_offsets=refuse))
+    assert asyncio.run(CommandOrder().rewind(app, 0, 10, 12, floor=refuse)) is False
+
+
+class Consumer:
+    """Records what a rewind asks of Faust's consumer."""
+
+    def __init__(self, earliest: int):
+        self.earliest, self.calls = earliest, []
+
+    def stop_flow(self):
+        self.calls.append("stop")
+
+    def resume_flow(self):
+        self.calls.append("resume")
+
+    async def earliest_offsets(self, tp):
+        return {tp: self.earliest}
+
+    async def seek(self, tp, offset):
+        self.calls.append(("seek", tp.topic, tp.partition, offset))
+
+
+def rewound(earliest: int):
+    consumer, floors = Consumer(earliest), []
+    app = SimpleNamespace(rebalancing=False, flow_control=SimpleNamespace(is_active=lambda: True), consumer=consumer)
+    order = CommandOrder()
+    done = asyncio.run(order.rewind(app, 2, 10, 14, floor=lambda p, o: floors.append((p, o))))
+    return done, consumer.calls, floors, order.rewinding
+
+
+def test_a_rewind_seeks_the_partition_to_its_first_command_without_an_outcome_with_the_flow_stopped():
+    done, calls, floors, rewinding = rewound(earliest=0)
+    assert done and calls == ["stop", ("seek", "appeals.commands", 2, 10), "resume"] and floors == []
+    assert rewinding[2][0] == 10
+
+
+def test_commands_removed_by_retention_before_they_were_judged_move_the_floor():
+    done, calls, floors, _ = rewound(earliest=12)
+    assert done and ("seek", "appeals.commands", 2, 12) in calls and floors == [(2, 12)]
