@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 
 import faust
@@ -87,6 +88,26 @@ async def seek_to_committed(consumer, changelog_topics, positions: dict[tuple[st
     return committed
 
 
+# Topics whose every fetched record is handed to its stream, none dropped as already read (the ledger's commands:
+# streams/agents/order.py puts them in order and lets duplicates go).
+DELIVER_EVERY_RECORD: set[str] = set()
+
+
+class ReadMarks(defaultdict):
+    """Faust's per-partition read marks (`Consumer._read_offset`). Its fetch loop drops a record below the mark as
+    read already, and counts the offsets between the mark and a record above it as a gap that may be committed
+    unseen. The mark is set once a record is handed over, also when a rebalance then clears the stream's buffer,
+    and a fetch begun before a seek can set it past the records the seek reads again: those were dropped, and a
+    range of commands never reached the ledger. For the topics of DELIVER_EVERY_RECORD there is no mark: every
+    record is handed over, and no gap is ever counted."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda: None)
+
+    def __getitem__(self, tp):
+        return None if tp.topic in DELIVER_EVERY_RECORD else super().__getitem__(tp)
+
+
 def _is_wait_of(coro, event) -> bool:
     """True if `coro` is `event.wait()`, not started yet."""
     frame = getattr(coro, "cr_frame", None)
@@ -97,8 +118,16 @@ class ReadCommittedConsumer(_AIOKafkaConsumer):
     """Faust's consumer, reading committed records only (Faust reads uncommitted ones unless it runs its own
     exactly-once mode, which would also make it commit the command offsets in transactions)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_offset = ReadMarks()
+
     def _new_consumer_thread(self):
         return _ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def reread(self, tp, offset: int) -> None:
+        """Read `tp` again from `offset`: the seek runs on the consumer's thread, and waits until it is done."""
+        await self._thread.seek_wait({tp: offset})
 
     async def wait_first(self, *coros, timeout=None):
         """Faust hands each fetched record to the streams as `wait_first(callback(record), suspend_flow.wait())`:
@@ -113,7 +142,7 @@ class ReadCommittedConsumer(_AIOKafkaConsumer):
 
     def _delivery_cannot_block(self) -> bool:
         app, conductor = self.app, self.app.topics
-        return (self.flow_active and not self.suspend_flow.is_set() and app.flow_control.is_active()
+        return (self.flow_active and not self.suspend_flow.is_set() and app.flow_control.is_active() and not app.rebalancing
                 and not conductor._tp_to_callback_lock.locked()
                 and app.producer.buffer.size <= app.producer.buffer.max_messages
                 and not any(topic._queue is not None and topic._queue.full() for topic in conductor._topics))

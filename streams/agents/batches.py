@@ -8,8 +8,8 @@ takes the first event through the stream as Faust does, then whatever else the b
 event of an older consumer generation, or one that arrives while a rebalance has the flow stopped, is
 skipped (it is read again after the rebalance); every event is tracked for acking when it is taken and
 acked only after the batch was processed, so its offset is committed only once its outcome is durable.
-An event its consumer `hold`s (no durable outcome: its partition moved, or it came out of order) is let go
-without an ack, so its offset is never committed here. A rebalance ends the wait for more: the batch goes out
+An event its consumer does not let be acked (no durable outcome: its partition moved, or it came out of order)
+is let go without an ack, so its offset is never committed here. A rebalance ends the wait for more: the batch goes out
 with what it has.
 """
 
@@ -25,27 +25,31 @@ from faust.types import EventT
 POLL_SECONDS = 0.002   # while a batch waits for more events, how often it looks at the buffer
 
 
-class Batch(list):
-    """A batch's events, in the order taken; `held` names, per partition, the first offset not to ack."""
+class Taken(list):
+    """A batch's events, in the order taken. Its consumer may bound, per partition, which events are acked."""
 
     def __init__(self, events: list[Any]) -> None:
         super().__init__(events)
-        self.held: dict[int, int] = {}
+        self.ack_below: dict[int, int] = {}
 
-    def hold(self, partition: int, offset: int = -1) -> None:
-        """Leave this event of `partition` and every later one unacked (-1: all the partition's events)."""
-        self.held[partition] = min(offset, self.held.get(partition, offset))
+    def ack_only_below(self, partition: int, offset: int) -> None:
+        """Ack only the events of `partition` below `offset`: those whose outcome is durable."""
+        self.ack_below[partition] = offset
+
+    def hold(self, partition: int) -> None:
+        """Ack none of `partition`'s events."""
+        self.ack_below[partition] = -1
 
     def acks(self, event: Any) -> bool:
-        held = self.held.get(event.message.partition)
-        return held is None or event.message.offset < held
+        below = self.ack_below.get(event.message.partition)
+        return below is None or event.message.offset < below
 
 
-async def batches(stream: Any, max_size: int, within: float) -> AsyncIterator[Batch]:
+async def batches(stream: Any, max_size: int, within: float) -> AsyncIterator[Taken]:
     """Lists of at most `max_size` events of `stream`, each yielded as soon as it is full or `within` seconds
     after its first event arrived. A batch's events are acked when the consumer of the batch asks for the
     next one, never when it stopped with an exception (its commands are then judged again after a restart),
-    and never those it holds."""
+    and never those it keeps from being acked."""
     if not compiled_stream_iterator():
         # Faust's pure-Python iterator acks the events it skips after a rebalance; its consumer commits the
         # first run of acked offsets, so that ack could commit past commands not judged yet.
@@ -64,7 +68,7 @@ async def batches(stream: Any, max_size: int, within: float) -> AsyncIterator[Ba
             if len(events) >= max_size or remaining <= 0 or _rebalancing(app, generation):
                 break
             await asyncio.sleep(min(POLL_SECONDS, remaining))
-        batch = Batch(events)
+        batch = Taken(events)
         del events
         yield batch
         for event in batch:   # reached only once the batch's outcomes are on the log

@@ -43,14 +43,14 @@ from typing import Any
 import faust
 
 from .. import settings, topics
-from ..app import READ_POSITIONS, app
+from ..app import DELIVER_EVERY_RECORD, READ_POSITIONS, app
 from ..auth.assertions import ASSERTION_SECONDS
 from ..auth.keys import ASSERTIONS_FILE, KeyRing, ring_file
 from ..avro import codec
 from ..domain.appeal import AppealState
 from ..kafka.outcome_writer import OutcomeWriter, Outgoing
 from .batches import batches
-from .order import CommandOrder
+from .order import REWIND_GRACE_SECONDS, CommandOrder
 from .catch_up import fold_event, judged_offset
 from .data_keys import FOLLOW_SECONDS, LedgerKeys, Minted
 from .ledger_store import LedgerStore
@@ -214,6 +214,7 @@ appeal_id_to_state: AppealLedgerTable = app.tables.add(
                       partitions=settings.PARTITIONS, help="Appeal state folded from appeals.events")
 )
 READ_POSITIONS.append(appeal_id_to_state.read_positions)
+DELIVER_EVERY_RECORD.add(topics.COMMANDS)   # none dropped by Faust's read marks: the ledger puts them in order
 command_order = CommandOrder()
 
 
@@ -233,12 +234,16 @@ class Batch:
         self.rejections: list[Outgoing] = []
         self.minted: dict[int, Minted] = {}   # per partition, the data keys of the appeals this batch filed
         self.outcomes: dict[int, list[tuple[str, datetime]]] = {}   # per partition: (event or reason, appended at)
+        self.start: dict[int, int] = {}   # per partition, the first command without an outcome when the batch began
 
     def next_offset(self, partition: int) -> int:
         """The offset of the command of `partition` this batch must judge next."""
-        if partition in self.judged:
-            return self.judged[partition] + 1
-        return self.table.next_to_judge(partition)
+        if partition not in self.judged:
+            return self.start.setdefault(partition, self.table.next_to_judge(partition))
+        offset, beyond = self.judged[partition] + 1, self.table.judged_beyond.get(partition, ())
+        while offset in beyond:   # judged out of order by an earlier version
+            offset += 1
+        return offset
 
     def add(self, message: Any, now: datetime) -> None:
         partition = message.partition
@@ -295,21 +300,25 @@ async def append_appeal_events(stream):
                 for record in records:
                     message = record.message
                     partition, offset = message.partition, message.offset
-                    if appeal_id_to_state.already_judged(partition, offset):
-                        continue  # re-delivered after a restart: its outcome is already on the log
                     due = batch.next_offset(partition)
-                    if partition in skipped or offset != due:
+                    if offset < due or appeal_id_to_state.already_judged(partition, offset):
+                        continue  # delivered again (a restart, a rebalance, a rewind): its outcome is on the log
+                    if offset > due:
                         # Out of order: the commands before it did not reach the ledger. Neither judged nor acked.
-                        records.hold(partition, offset)
                         skipped.setdefault(partition, (due, offset))
                         continue
+                    skipped.pop(partition, None)   # the commands read again came after the later ones fetched before
                     command_order.arrived(partition, offset)
                     batch.add(message, now)
                 # Each partition's rejections and events in one transaction (streams/kafka/outcome_writer.py).
                 written = await outcome_writer.write(batch.rejections, batch.events, batch.keys())
-                for partition in set(batch.judged) - set(written):
-                    records.hold(partition)   # moved to another worker: no outcome here, so no ack
                 batch.commit(written)
+                moved = set(batch.judged) - set(written)
+                for partition in {record.message.partition for record in records}:
+                    if partition in moved:
+                        records.hold(partition)   # moved to another worker: no outcome here, so no ack
+                    else:   # acked: the commands with an outcome on the log, never one past a command without
+                        records.ack_only_below(partition, appeal_id_to_state.next_to_judge(partition))
                 for partition, (due, seen) in skipped.items():
                     await command_order.rewind(app, partition, due, seen, appeal_id_to_state.floor)
                 LEDGER_BATCH_SECONDS.observe(time.perf_counter() - started)
@@ -322,6 +331,18 @@ async def append_appeal_events(stream):
                 os._exit(70)
     finally:
         await outcome_writer.stop()
+
+
+@app.timer(interval=REWIND_GRACE_SECONDS)
+async def finish_rewinds() -> None:
+    """A partition read again whose first command without an outcome has not come back: read it again."""
+    for partition, expected in command_order.overdue():
+        if partition not in appeal_id_to_state.active:
+            command_order.forget(partition)
+        elif appeal_id_to_state.next_to_judge(partition) == expected:
+            await command_order.rewind(app, partition, expected, None, appeal_id_to_state.floor)
+        else:
+            command_order.forget(partition)   # judged on meanwhile
 
 
 @app.timer(interval=FOLLOW_SECONDS)

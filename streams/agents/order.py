@@ -3,19 +3,21 @@
 appeals.commands is written without transactions and never compacted, so a partition's offsets have no holes
 (retention removes only its oldest records). The ledger knows, from the log, the first command of each of its
 partitions without an outcome (`AppealLedgerTable.next_to_judge`): the next command it judges must be that one.
-A later one means its consumer skipped some: Faust's fetch loop counts an offset as read once it has handed a
-record over, and a record handed over across a rebalance can leave that mark past commands the ledger never
-saw, which Faust then drops as already read and may commit as a gap. Judging on would leave those commands
-without an outcome for ever, and judge their successors against a state that lacks them.
+A later one means its consumer skipped some. Faust's fetch loop used to: it counts an offset as read once it has
+handed a record over, and a record handed over across a rebalance, or fetched before a seek, left that mark past
+commands the ledger never saw, which Faust then dropped as already read and could commit as a gap. The commands
+topic no longer has such marks (streams/app.py `DELIVER_EVERY_RECORD`): every fetched record reaches the ledger,
+which lets go those it judged already. Judging past a missing command would leave it without an outcome for
+ever, and judge its successors against a state that lacks it; so this stays the ledger's own check.
 
-So a command out of order is not judged and not acknowledged (nor is anything after it in that partition), and
-the partition is read again from the first command without an outcome (`rewind`). A rebalance does the same for
-every partition (streams/app.py `READ_POSITIONS`).
+A command out of order is not judged and not acknowledged (nor is anything after it in that partition). When the
+commands read again are not among the ones that follow in the same batch, the partition is read again from the
+first command without an outcome (`rewind`), and again by a timer if that command has not come back within
+REWIND_GRACE_SECONDS. A rebalance reads every partition from there anyway (streams/app.py `READ_POSITIONS`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -27,10 +29,9 @@ from .. import topics
 
 log = logging.getLogger(__name__)
 
-# After a rewind, the records of the partition already fetched (later ones) still arrive for a while: they are let
+# After a rewind, the records of the partition fetched before it (later ones) still arrive for a while: they are let
 # go quietly, and only if the first command without an outcome has not come back by then is the partition rewound again.
 REWIND_GRACE_SECONDS = 5.0
-SETTLE_SECONDS = 0.05   # for Faust's fetch loop to leave the fetch it was handing over once its flow is stopped
 
 
 class CommandOrder:
@@ -50,12 +51,24 @@ class CommandOrder:
         pending = self.rewinding.get(partition)
         return pending is None or pending[0] != expected or now - pending[1] >= REWIND_GRACE_SECONDS
 
-    async def rewind(self, app: Any, partition: int, expected: int, seen: int,
+    def overdue(self, now: float | None = None) -> list[tuple[int, int]]:
+        """(partition, offset) of the rewinds whose command has not come back within the grace: nothing else may
+        arrive to show it (the partition's last commands), so the ledger's timer reads them again."""
+        now = time.monotonic() if now is None else now
+        return [(partition, expected) for partition, (expected, since) in sorted(self.rewinding.items())
+                if now - since >= REWIND_GRACE_SECONDS]
+
+    def forget(self, partition: int) -> None:
+        """The partition moved to another worker: its rewind is that worker's business now."""
+        self.rewinding.pop(partition, None)
+
+    async def rewind(self, app: Any, partition: int, expected: int, seen: int | None,
                      floor: Callable[[int, int], None]) -> bool:
-        """Read `partition` of appeals.commands again from `expected`, Faust's read mark included. Not while a
-        rebalance is under way: it seeks every partition to its first command without an outcome itself.
-        Commands the topic's retention removed before they were judged are gone: the partition is then read
-        from its first record, and `floor(partition, offset)` tells the ledger so."""
+        """Read `partition` of appeals.commands again from `expected` (`seen`: the later command that came instead;
+        None: nothing came back after an earlier rewind). Not while a rebalance is under way: it seeks every
+        partition to its first command without an outcome itself. Commands the topic's retention removed before
+        they were judged are gone: the partition is then read from its first record, and `floor(partition,
+        offset)` tells the ledger so."""
         if not self.due(partition, expected):
             return False
         if app.rebalancing or not app.flow_control.is_active():
@@ -67,15 +80,14 @@ class CommandOrder:
                       "judged; judging on from %d", partition, expected, earliest - 1, earliest)
             floor(partition, earliest)
             expected = earliest
+        elif seen is None:
+            log.error("appeals.commands[%d]: command %d, read again, has not reached the ledger within %.0f s; reading "
+                      "the partition again from it", partition, expected, REWIND_GRACE_SECONDS)
         else:
             log.error("appeals.commands[%d]: command %d reached the ledger, but %d is the first without an outcome; "
                       "reading the partition again from %d", partition, seen, expected, expected)
-        consumer.stop_flow()   # Faust's fetch loop stops handing over the fetch it is in (its read mark would pass ours)
-        try:
-            await asyncio.sleep(SETTLE_SECONDS)
-            await consumer.seek(tp, expected)
-            self.rewinding[partition] = (expected, time.monotonic())
-            return True
-        finally:
-            if not app.rebalancing:   # a rebalance that began meanwhile resumes the flow when it is done
-                consumer.resume_flow()
+        # On the consumer's own thread, as Faust's seeks are; the records fetched meanwhile are all handed over
+        # (streams/app.py DELIVER_EVERY_RECORD), and those out of order let go.
+        await consumer.reread(tp, expected)
+        self.rewinding[partition] = (expected, time.monotonic())
+        return True

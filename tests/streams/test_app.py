@@ -110,6 +110,27 @@ def test_the_fast_delivery_recognises_only_a_not_yet_started_wait_on_that_very_e
     asyncio.run(check())
 
 
+def test_commands_are_never_dropped_by_faust_s_read_marks():
+    """Faust's fetch loop drops a record below a partition's read mark, and counts the offsets between the mark and
+    a later record as a gap it may commit; a mark set past records a seek reads again lost a range of commands.
+    The ledger's commands have no mark (it puts them in order itself); every other topic keeps Faust's."""
+    import importlib
+
+    from faust.types import TP
+
+    from streams import topics
+    from streams.app import DELIVER_EVERY_RECORD, ReadMarks, app
+
+    importlib.import_module("streams.agents.ledger")   # registers the commands topic
+    assert topics.COMMANDS in DELIVER_EVERY_RECORD
+    marks = app.consumer._read_offset
+    assert isinstance(marks, ReadMarks)
+    commands, events = TP(topics.COMMANDS, 0), TP(topics.EVENTS, 0)
+    marks[commands], marks[events] = 600, 600
+    assert marks[commands] is None and marks[events] == 600
+    assert marks[TP(topics.EVENTS, 1)] is None   # unset, as Faust's defaultdict gives
+
+
 @pytest.mark.integration
 def test_a_partition_without_a_committed_offset_is_read_again_from_its_beginning(kafka):
     """After a rebalance Faust seeks back to the committed offsets to re-read what it fetched and dropped; for a

@@ -105,16 +105,16 @@ def test_a_rebalance_ends_the_wait_for_more():
     assert asyncio.run(check()) == [False, True, True]
 
 
-def test_a_batch_acks_everything_but_what_its_consumer_holds():
-    """A held event (its partition moved, or it came out of order) and every later one of its partition stay
-    unacked, so Faust never commits their offsets; other partitions' events are acked as usual."""
-    from streams.agents.batches import Batch
+def test_a_batch_acks_only_what_its_consumer_lets_it():
+    """Events of a partition at or past its bound (no outcome on the log: it came out of order), or of a held one
+    (it moved), stay unacked, so Faust never commits their offsets; other partitions' events are acked as usual."""
+    from streams.agents.batches import Taken
 
     def event(partition: int, offset: int):
         return SimpleNamespace(message=SimpleNamespace(partition=partition, offset=offset))
 
-    batch = Batch([event(0, 5), event(1, 7), event(0, 6), event(0, 7), event(2, 1), event(1, 8)])
-    batch.hold(0, 6)
-    batch.hold(0, 9)    # a later hold of the same partition does not move the first one
-    batch.hold(2)       # the whole partition
-    assert [(e.message.partition, e.message.offset) for e in batch if batch.acks(e)] == [(0, 5), (1, 7), (1, 8)]
+    batch = Taken([event(0, 5), event(1, 7), event(0, 9), event(0, 6), event(2, 1), event(1, 8), event(0, 5)])
+    batch.ack_only_below(0, 7)   # 5 and 6 have an outcome; 9 came before 7 and 8 did
+    batch.hold(2)                # the whole partition
+    assert [(e.message.partition, e.message.offset) for e in batch if batch.acks(e)] == [
+        (0, 5), (1, 7), (0, 6), (1, 8), (0, 5)]

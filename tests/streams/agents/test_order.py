@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+import pytest
+
 from streams.agents.order import REWIND_GRACE_SECONDS, CommandOrder
 
 
@@ -35,8 +37,18 @@ def test_no_rewind_while_a_rebalance_is_under_way():
         raise AssertionError("the consumer must not be touched during a rebalance")
 
     app = SimpleNamespace(rebalancing=True, flow_control=SimpleNamespace(is_active=lambda: False),
-                          consumer=SimpleNamespace(stop_flow=refuse, seek=refuse, earliest_offsets=refuse))
+                          consumer=SimpleNamespace(reread=refuse, earliest_offsets=refuse))
     assert asyncio.run(CommandOrder().rewind(app, 0, 10, 12, floor=refuse)) is False
+
+
+def test_a_rewind_whose_command_never_came_back_is_overdue_after_the_grace():
+    """The partition's last commands: nothing later arrives to show they are missing, so a timer asks."""
+    order = CommandOrder()
+    order.rewinding[1], order.rewinding[2] = (50, 0.0), (70, 3.0)
+    assert order.overdue(now=1.0) == []
+    assert order.overdue(now=REWIND_GRACE_SECONDS) == [(1, 50)]
+    order.forget(1)
+    assert order.overdue(now=REWIND_GRACE_SECONDS + 3.0) == [(2, 70)]
 
 
 class Consumer:
@@ -45,33 +57,28 @@ class Consumer:
     def __init__(self, earliest: int):
         self.earliest, self.calls = earliest, []
 
-    def stop_flow(self):
-        self.calls.append("stop")
-
-    def resume_flow(self):
-        self.calls.append("resume")
-
     async def earliest_offsets(self, tp):
         return {tp: self.earliest}
 
-    async def seek(self, tp, offset):
+    async def reread(self, tp, offset):
         self.calls.append(("seek", tp.topic, tp.partition, offset))
 
 
-def rewound(earliest: int):
+def rewound(earliest: int, seen: int | None = 14):
     consumer, floors = Consumer(earliest), []
     app = SimpleNamespace(rebalancing=False, flow_control=SimpleNamespace(is_active=lambda: True), consumer=consumer)
     order = CommandOrder()
-    done = asyncio.run(order.rewind(app, 2, 10, 14, floor=lambda p, o: floors.append((p, o))))
+    done = asyncio.run(order.rewind(app, 2, 10, seen, floor=lambda p, o: floors.append((p, o))))
     return done, consumer.calls, floors, order.rewinding
 
 
-def test_a_rewind_seeks_the_partition_to_its_first_command_without_an_outcome_with_the_flow_stopped():
-    done, calls, floors, rewinding = rewound(earliest=0)
-    assert done and calls == ["stop", ("seek", "appeals.commands", 2, 10), "resume"] and floors == []
+@pytest.mark.parametrize("seen", [14, None])
+def test_a_rewind_seeks_the_partition_to_its_first_command_without_an_outcome(seen):
+    done, calls, floors, rewinding = rewound(earliest=0, seen=seen)
+    assert done and calls == [("seek", "appeals.commands", 2, 10)] and floors == []
     assert rewinding[2][0] == 10
 
 
 def test_commands_removed_by_retention_before_they_were_judged_move_the_floor():
     done, calls, floors, _ = rewound(earliest=12)
-    assert done and ("seek", "appeals.commands", 2, 12) in calls and floors == [(2, 12)]
+    assert done and calls == [("seek", "appeals.commands", 2, 12)] and floors == [(2, 12)]
