@@ -1,8 +1,8 @@
 """Signed checkpoints end to end on a broker and a worker of the test's own (issue 17): the worker signs every
 partition's tree on demand; anyone reads them without a token; a witness exports them; `tyndau verify --witness`
 finds the log consistent with them, and, once the real broker's partition is rewritten (an appeal's last event
-taken out; then a whole appeal), names the partition and the size where it no longer is, while every hash chain
-still verifies (what the chains alone cannot show)."""
+taken out; then a whole appeal, and the projection rebuilt to match), names the partition and the size where it no
+longer is, while every hash chain still verifies and the log and the projection agree (what they cannot show)."""
 
 from __future__ import annotations
 
@@ -159,4 +159,16 @@ def test_checkpoints_are_signed_public_exported_and_catch_a_rewritten_partition(
     asyncio.run(rewrite_events(worker.bootstrap, records, lambda r: codec.decode(r.value)["appeal_id"] == whole))
     report = verify_witness(worker, str(witness))
     assert report["problems"] == []
+    assert [(w["partition"], w["size"]) for w in report["witness_problems"]] == [(p, per_partition[p])]
+
+    # 3. And the projection rebuilt from the rewritten log, as someone covering their tracks would do: the log and
+    #    the projection agree and every chain verifies; only the witness's checkpoint tells.
+    left = sum(r.partition == p and codec.decode(r.value)["appeal_id"] != whole for r in records)
+    worker.start()
+    rebuilt = worker.tool("rebuild", role="admin")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert worker.post("/v1/query/merkle_size", {"partition": p})[1][0]["size"] == left
+    done = worker.tool("verify", "--format", "json", "--witness", str(witness), role="auditor")
+    report = json.loads(done.stdout)
+    assert done.returncode == 1 and report["problems"] == [], report["problems"]
     assert [(w["partition"], w["size"]) for w in report["witness_problems"]] == [(p, per_partition[p])]
