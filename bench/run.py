@@ -1,7 +1,7 @@
 """`make bench`: every benchmark in turn; figures in bench/results/latest.json and latest.md.
 
     python -m bench.run                 all steps, into a fresh results file (the last kept as previous.json)
-    python -m bench.run --only soak     one step (replay, intake, restart, failover, freshness, soak), merged into latest.json
+    python -m bench.run --only soak     one step (replay, intake, restart, failover, freshness, merkle, soak), merged into latest.json
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-STEPS = ["replay", "intake", "restart", "failover", "freshness", "soak"]
+STEPS = ["replay", "intake", "restart", "failover", "freshness", "merkle", "soak"]
 
 
 def main() -> int:

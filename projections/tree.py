@@ -1,6 +1,6 @@
 """The Merkle tree of each partition of appeals.events, kept in ClickHouse as the projector writes (table
-merkle_nodes, migration 012): every perfect subtree once, so roots and proofs need O(log² n) nodes (the queries
-that fetch them still scan the partition's nodes).
+merkle_nodes, migration 012): every perfect subtree once, so roots and proofs need O(log² n) nodes, which the
+queries look up by the table's key.
 
 The leaves are the partition's committed records in log order, as the projector receives them (read_committed:
 aborted records and transaction markers are none): leaf i is the i-th one's event hash, 32 bytes, or for a record

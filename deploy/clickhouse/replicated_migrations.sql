@@ -180,14 +180,15 @@ CREATE TABLE IF NOT EXISTS tyndau.appeal_versions ON CLUSTER '{cluster}'
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tyndau/appeal_versions', '{replica}')
 ORDER BY (appeal_id, sequence);
 
--- 012
+-- 012, and 013 (the index on the leaves' offsets)
 CREATE TABLE IF NOT EXISTS tyndau.merkle_nodes ON CLUSTER '{cluster}'
 (
     partition  UInt16,
     level      UInt8,
     node_index UInt64,
     hash       FixedString(32),
-    offset     UInt64 COMMENT 'the leaf record''s offset; 0 above level 0'
+    offset     UInt64 COMMENT 'the leaf record''s offset; 0 above level 0',
+    INDEX leaf_offset offset TYPE minmax GRANULARITY 1
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tyndau/merkle_nodes', '{replica}')
 ORDER BY (partition, level, node_index);
@@ -206,4 +207,5 @@ INSERT INTO tyndau.schema_migrations (version, name, applied_at) VALUES
     (9, '009_stages_and_terms.sql', now64(3)),
     (10, '010_appeal_versions.sql', now64(3)),
     (11, '011_stage_body_and_imports.sql', now64(3)),
-    (12, '012_merkle_nodes.sql', now64(3));
+    (12, '012_merkle_nodes.sql', now64(3)),
+    (13, '013_merkle_leaf_offsets.sql', now64(3));
