@@ -10,6 +10,7 @@ each checkpoint a LedgerCheckpoint with its signature in base64; `tyndau verify 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from typing import Any
@@ -26,7 +27,17 @@ from .access import record_access
 from .base import JsonView, read_body
 
 CACHE_SECONDS = 5.0
-_cache: dict[str, Any] = {"at": 0.0, "answer": None}
+_cache: dict[str, Any] = {"at": 0.0, "found": None}
+_reading = asyncio.Lock()   # many requests at once: one read of appeals.checkpoints, not a consumer each
+
+
+async def latest() -> dict[int, dict[str, Any]]:
+    """The latest checkpoint of each partition, read at most once every CACHE_SECONDS (checkpoints.latest: a
+    consumer of appeals.checkpoints, from its end)."""
+    async with _reading:
+        if _cache["found"] is None or time.monotonic() - _cache["at"] > CACHE_SECONDS:
+            _cache.update(found=await checkpoints.latest(), at=time.monotonic())
+        return _cache["found"]
 
 
 def as_json(record: dict[str, Any]) -> dict[str, Any]:
@@ -40,14 +51,11 @@ def keys() -> list[str]:
 @app.page("/v1/checkpoints/latest")
 class LatestCheckpoints(JsonView):
     async def get(self, request: Request) -> Response:
-        if _cache["answer"] is None or time.monotonic() - _cache["at"] > CACHE_SECONDS:
-            try:
-                found = await checkpoints.latest()
-            except checkpoints.CheckpointsUnreadable as error:
-                return self.json({"error": str(error)}, status=503)
-            _cache.update(at=time.monotonic(), answer={"checkpoints": [as_json(found[p]) for p in sorted(found)],
-                                                       "keys": keys()})
-        return self.json(_cache["answer"])
+        try:
+            found = await latest()
+        except checkpoints.CheckpointsUnreadable as error:
+            return self.json({"error": str(error)}, status=503)
+        return self.json({"checkpoints": [as_json(found[p]) for p in sorted(found)], "keys": keys()})
 
 
 @app.page("/v1/checkpoints/keys")
@@ -63,5 +71,5 @@ class CheckpointNow(JsonView):
         await read_body(request, limit=1024)   # as JSON or empty: no cross-site form post signs anything
         await record_access(request, "sign_checkpoint", "checkpoints", "all")
         written = await checkpoint_now(force=True)
-        _cache["answer"] = None
+        _cache["found"] = None
         return self.json({"checkpoints": [as_json(r) for r in written], "keys": keys()}, status=201)

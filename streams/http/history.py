@@ -23,6 +23,7 @@ from ..kafka.log_reader import LogReader
 from .access import record_access, require, stated_purpose
 from ..domain.sealing import KeyUnavailable
 from .base import ClientError, JsonView, identifier
+from .checkpoints import latest as latest_checkpoints
 
 log_reader = LogReader()
 
@@ -70,7 +71,7 @@ class Proof(JsonView):
             raise ClientError(409, f"the appeal's events lie on partitions {sorted(partitions)}: run tyndau verify")
         [partition] = partitions
         try:
-            found = (await checkpoints.latest()).get(partition)
+            found = (await latest_checkpoints()).get(partition)
         except checkpoints.CheckpointsUnreadable as error:
             raise ClientError(503, str(error)) from None
         if found is None:
