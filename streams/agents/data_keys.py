@@ -33,7 +33,7 @@ from ..domain.privacy import citizen_ref_of
 from ..domain.commands import CommandError
 from ..domain.sealing import (KEY_BYTES, NONCE_BYTES, KeyUnavailable, MasterKey, SealingFailed, data_key_record,
                               open_data_key, personal_values, seal_event, withhold_personal)
-from ..kafka.data_keys import Erased, entry_of, key_value, keys_consumer, records_between
+from ..kafka.data_keys import Erased, entry_of, key_value, keys_consumer, records_between, replaces
 from .ledger_store import LedgerStore
 
 log = logging.getLogger(__name__)
@@ -152,14 +152,13 @@ class LedgerKeys:
         known = entries.get(appeal_id)
         if known is None:
             known = held.key_of(appeal_id)
-        if isinstance(entry, Erased):
-            if not any(name == topics.ERASED_HEADER for name, _ in record.headers or ()):
-                log.warning("%s[%d]@%d: an erasure without its %s header (not written by tyndau?)", topics.KEYS,
-                            record.partition, record.offset, topics.ERASED_HEADER)
-            entries[appeal_id] = entry.at
-        elif known is None:
-            entries[appeal_id] = record.value
-        elif known != record.value:
+        erasure = isinstance(entry, Erased)
+        if erasure and not any(name == topics.ERASED_HEADER for name, _ in record.headers or ()):
+            log.warning("%s[%d]@%d: an erasure without its %s header (not written by tyndau?)", topics.KEYS,
+                        record.partition, record.offset, topics.ERASED_HEADER)
+        if replaces(None if known is None else "erased" if isinstance(known, datetime) else "key", erasure):
+            entries[appeal_id] = entry.at if erasure else record.value
+        elif not erasure and known != record.value:
             log.warning("%s[%d]@%d: a second key record for an appeal that has %s: ignored", topics.KEYS,
                         record.partition, record.offset, "been erased" if isinstance(known, datetime) else "a key")
         return True

@@ -9,6 +9,7 @@ while the key record it superseded is compacted away within KEYS_COMPACTION_LAG_
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -52,6 +53,16 @@ def entry_of(value: bytes | None, timestamp_ms: int, appeal_id: str) -> KeyEntry
     return record
 
 
+def replaces(known: str | None, erasure: bool) -> bool:
+    """Whether a record of appeals.keys replaces what a reader knows of its appeal (`known`: None, "key" or
+    "erased"); the one rule of every reader (the ledger's disk, `lookup_keys`). An erasure is final: nothing
+    after it counts, a second erasure included (its date is the first's). An erasure destroys a key. An
+    appeal's first key is its key: a later one would make the fields it sealed unreadable."""
+    if known == "erased":
+        return False
+    return erasure or known is None
+
+
 async def records_between(consumer: AIOKafkaConsumer, tp: TopicPartition, start: int | None,
                           end: int) -> AsyncIterator[Any]:
     """Every committed record of `tp` from `start` (its beginning when None) up to offset `end` (exclusive)."""
@@ -93,13 +104,15 @@ async def lookup_keys(appeal_ids: list[str], bootstrap: str | None = None) -> di
             ids = wanted[tp.partition]
             async for record in records_between(consumer, tp, None, ends[tp]):
                 appeal_id = record.key.decode("utf-8", "replace") if record.key else ""
-                if appeal_id in ids and not isinstance(found.get(appeal_id), Erased):   # an erasure is final
+                if appeal_id in ids:
                     try:
                         entry = entry_of(record.value, record.timestamp, appeal_id)
                     except Exception as error:   # noqa: BLE001 — bytes of any shape: skipped
                         log.error("skipping %s[%d]@%d: %s", tp.topic, tp.partition, record.offset, type(error).__name__)
                         continue
-                    if isinstance(entry, Erased) or appeal_id not in found:   # an appeal's first key is its key
+                    known = found.get(appeal_id)
+                    if replaces(None if known is None else "erased" if isinstance(known, Erased) else "key",
+                                isinstance(entry, Erased)):
                         found[appeal_id] = entry
         return found
     finally:
@@ -123,7 +136,32 @@ async def destroy_keys(erasures: list[dict[str, Any]], bootstrap: str | None = N
                 sent.append(await producer.send(topics.KEYS, key=key, value=None, partition=partition_of(key),
                                                 headers=[(topics.ERASED_HEADER, record["access_id"].encode())]))
                 sent.append(await producer.send(topics.ACCESS, key=key, value=codec.encode(codec.ACCESS_RECORD, record)))
-            for future in sent:
-                await future
+            written = [await future for future in sent]
     finally:
         await producer.stop()
+    # The broker answers the commit before the commit markers are on every partition: until then a
+    # read_committed reader (lookup_keys, the ledgers) stops short of the tombstones. Once they are visible, an
+    # erasure's caller reads what it did.
+    await until_visible({TopicPartition(m.topic, m.partition): m.offset for m in written if m.topic == topics.KEYS},
+                        bootstrap)
+
+
+async def until_visible(offsets: dict[TopicPartition, int], bootstrap: str | None = None, timeout: float = 30.0) -> None:
+    """Wait until a read_committed reader sees each partition up to and including its offset (its last stable
+    offset is past it)."""
+    last: dict[TopicPartition, int] = {}
+    for tp, offset in offsets.items():
+        last[tp] = max(offset, last.get(tp, -1))
+    consumer = keys_consumer(bootstrap)
+    await consumer.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while last:
+            ends = await consumer.end_offsets(list(last))
+            last = {tp: offset for tp, offset in last.items() if ends[tp] <= offset}
+            if last and asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{topics.KEYS}: the erasures were committed, but are not visible yet")
+            if last:
+                await asyncio.sleep(0.05)
+    finally:
+        await consumer.stop()

@@ -109,3 +109,17 @@ def test_the_log_cleaner_removes_a_destroyed_key_and_keeps_its_tombstone(kafka):
 
     remaining = asyncio.run(run())
     assert [r.value for r in remaining] == [None], "the destroyed key is still on the log"
+
+
+@pytest.mark.parametrize("known, erasure, replaced", [
+    (None, False, True),        # an appeal's first key is its key
+    ("key", False, False),      # a later one would make what the first sealed unreadable
+    (None, True, True),         # an erasure before any key: erased all the same
+    ("key", True, True),        # an erasure destroys the key
+    ("erased", False, False),   # an erasure is final: no key after it
+    ("erased", True, False),    # and its date is the first erasure's
+])
+def test_every_reader_of_the_keys_applies_one_rule(known, erasure, replaced):
+    from streams.kafka.data_keys import replaces
+
+    assert replaces(known, erasure) is replaced
