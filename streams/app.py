@@ -107,6 +107,9 @@ class ReadMarks(defaultdict):
     def __getitem__(self, tp):
         return None if tp.topic in DELIVER_EVERY_RECORD else super().__getitem__(tp)
 
+    def get(self, tp, default=None):
+        return default if tp.topic in DELIVER_EVERY_RECORD else super().get(tp, default)
+
 
 def _is_wait_of(coro, event) -> bool:
     """True if `coro` is `event.wait()`, not started yet."""

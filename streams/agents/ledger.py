@@ -41,9 +41,11 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from .. import settings, topics
 from ..app import DELIVER_EVERY_RECORD, READ_POSITIONS, app
+from ..kafka.recovery import AFTER_RECOVERY
 from ..auth.assertions import ASSERTION_SECONDS
 from ..auth.keys import ASSERTIONS_FILE, KeyRing, ring_file
 from ..avro import codec
@@ -214,6 +216,16 @@ appeal_id_to_state: AppealLedgerTable = app.tables.add(
                       partitions=settings.PARTITIONS, help="Appeal state folded from appeals.events")
 )
 READ_POSITIONS.append(appeal_id_to_state.read_positions)
+
+
+async def read_commands_again() -> None:
+    """After a recovery, every command partition is read once more from its first command without an outcome: the
+    records Faust fetched while it resumed the streams were cleared from their buffers (streams/kafka/recovery.py)."""
+    await command_order.read_again(app, {partition: offset for (_, partition), offset in
+                                         appeal_id_to_state.read_positions().items()})
+
+
+AFTER_RECOVERY.append(read_commands_again)
 DELIVER_EVERY_RECORD.add(topics.COMMANDS)   # none dropped by Faust's read marks: the ledger puts them in order
 command_order = CommandOrder()
 
@@ -317,7 +329,9 @@ async def append_appeal_events(stream):
                 for partition in {record.message.partition for record in records}:
                     if partition in moved:
                         records.hold(partition)   # moved to another worker: no outcome here, so no ack
-                    else:   # acked: the commands with an outcome on the log, never one past a command without
+                    else:   # acked: the commands with an outcome on the log, never one past a command without.
+                        # Load-bearing: Faust commits the run of acked offsets after the committed one even when
+                        # that offset itself was never acked, so an ack past an unjudged command would commit it.
                         records.ack_only_below(partition, appeal_id_to_state.next_to_judge(partition))
                 for partition, (due, seen) in skipped.items():
                     await command_order.rewind(app, partition, due, seen, appeal_id_to_state.floor)
@@ -335,14 +349,24 @@ async def append_appeal_events(stream):
 
 @app.timer(interval=REWIND_GRACE_SECONDS)
 async def finish_rewinds() -> None:
-    """A partition read again whose first command without an outcome has not come back: read it again."""
-    for partition, expected in command_order.overdue():
-        if partition not in appeal_id_to_state.active:
-            command_order.forget(partition)
-        elif appeal_id_to_state.next_to_judge(partition) == expected:
-            await command_order.rewind(app, partition, expected, None, appeal_id_to_state.floor)
-        else:
+    """A partition read again whose first command without an outcome has not come back, or one that holds commands
+    after it and has judged none for a while (records lost on the way to the ledger, none later to show it): read
+    it again from that command."""
+    if app.rebalancing or not appeal_id_to_state.recovered:
+        return
+    pending = dict(command_order.overdue())
+    for partition in sorted(set(command_order.rewinding) - appeal_id_to_state.active):
+        command_order.forget(partition)
+    for partition in sorted(appeal_id_to_state.active):
+        expected = appeal_id_to_state.next_to_judge(partition)
+        if partition in pending and pending[partition] != expected:
             command_order.forget(partition)   # judged on meanwhile
+        try:
+            end = app.consumer.highwater(TP(topics.COMMANDS, partition))   # as the last fetch saw it
+        except AssertionError:   # no longer assigned: a rebalance under way
+            continue
+        if pending.get(partition) == expected or command_order.stalled(partition, expected, end):
+            await command_order.rewind(app, partition, expected, None, appeal_id_to_state.floor)
 
 
 @app.timer(interval=FOLLOW_SECONDS)

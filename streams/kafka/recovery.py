@@ -11,6 +11,7 @@ per partition, once per rebalance.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -58,7 +59,20 @@ async def last_visible_offsets(ends: dict[Any, int], floors: dict[Any, int | Non
         await consumer.stop()
 
 
+# Called once a recovery has completed and the streams run again: the ledger seeks its command partitions once more
+# (streams/agents/ledger.py). Faust resumes fetching and seeks the stream partitions before it resumes the flow
+# control, and that resume clears the streams' buffers: records fetched in between are gone, and the fetch position
+# is past them.
+AFTER_RECOVERY: list[Callable[[], Awaitable[None]]] = []
+
+
 class CommittedRecovery(Recovery):
+    async def on_recovery_completed(self, generation_id: int = 0) -> None:
+        await super().on_recovery_completed(generation_id)
+        if self.app.consumer_generation_id == generation_id and not self.app.rebalancing:
+            for hook in AFTER_RECOVERY:
+                await hook()
+
     async def _build_highwaters(self, consumer: Any, tps: Any, destination: Any, title: str) -> None:
         await super()._build_highwaters(consumer, tps, destination, title)
         ends = {tp: value + 1 for tp, value in destination.items()}

@@ -75,6 +75,7 @@ def test_the_app_has_the_ledger_agent_the_tasks_and_the_deadline_timer(worker_ap
     assert worker_app["tasks"] == {
         "streams.agents.checkpoints.sign_checkpoints": True,          # a timer: every TYNDAU_CHECKPOINT_SECONDS
         "streams.agents.deadline_watcher.watch_deadlines": True,     # a timer
+        "streams.agents.ledger.finish_rewinds": True,                # a timer: partitions whose commands went astray
         "streams.agents.ledger.follow_erasures": True,               # a timer: erasures others wrote to appeals.keys
         "streams.agents.projector.project_events": False,
         "streams.agents.public_feed.publish_public_feed": False,
