@@ -65,7 +65,7 @@ function applyLang() {
   document.querySelectorAll("ul.feed").forEach((n) => n.setAttribute("aria-label", t(n.id === "overdue" ? "overdue_list" : "escalations")));
   document.querySelectorAll("#langs button").forEach((b) => b.classList.toggle("active", b.dataset.lang === state.lang));
   renderNotice();
-  if (state.me) { renderWho(); renderControls(); renderProblem(); render(); }
+  if (state.me) { renderWho(); renderControls(); renderProblem(); render(); renderUpdated(); }
 }
 
 // ---- signing in and out ----
@@ -160,8 +160,16 @@ function stopDashboard() {
   document.querySelectorAll("#ranking-table thead, #ranking-table tbody, #categories-table tbody").forEach((n) => n.replaceChildren());
   $("drill-title").textContent = "";
   $("drill-back").hidden = true;
-  $("updated").textContent = "";
+  state.updatedAt = null;
+  renderUpdated();
   renderProblem();
+}
+
+// When the figures were last fetched, in the page's language and its 24-hour clock.
+const TIME_LOCALES = { kk: "kk-KZ", ru: "ru-RU", en: "en-GB" };
+function renderUpdated() {
+  const at = state.updatedAt;
+  $("updated").textContent = at ? `${t("updated")} ${at.toLocaleTimeString(TIME_LOCALES[state.lang] || "en-GB", { hour12: false })}` : "";
 }
 
 async function poll(session) {
@@ -273,7 +281,8 @@ async function refresh(session = state.session) {
     state.problem = null;
     renderProblem();
     render();
-    $("updated").textContent = `${t("updated")} ${new Date().toLocaleTimeString()}`;
+    state.updatedAt = new Date();
+    renderUpdated();
   } catch (err) {
     if (session !== state.session || shown !== state.shown) return;
     if (err.status === 401) {   // expired or revoked: ask again

@@ -4,6 +4,7 @@ regional monitor only its regions, and numbers change on the page as events arri
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 import urllib.error
@@ -114,6 +115,7 @@ def test_dashboard_updates_live_in_three_languages(worker, page):
     page.wait_for_function("() => document.querySelector('#tile-filed .label').textContent === 'Поступило'")
     assert "область Ұлытау" in page.inner_text("#ranking-table tbody tr[data-key='62']")
     assert page.inner_text("#sign-out") == "Выйти"
+    assert re.fullmatch(r"Обновлено \d{1,2}:\d{2}:\d{2}", page.inner_text("#updated")), page.inner_text("#updated")
     page.click("#lang-en")
     page.wait_for_function("() => document.querySelector('#tile-filed .label').textContent === 'Filed'")
     assert page.inner_text("#who-scope") == "national"
