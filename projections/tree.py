@@ -22,9 +22,9 @@ from .clickhouse import run_query
 COLUMNS = ["partition", "level", "node_index", "hash", "offset"]
 
 
-def leaf_of(value: bytes, event: dict[str, Any] | None = None) -> bytes:
+def leaf_of(value: bytes | None, event: dict[str, Any] | None = None) -> bytes:
     """A record's leaf (merkle.record_leaf): its event's 32-byte hash, or the SHA-256 of the record when it is no event."""
-    if event is None:
+    if event is None and value is not None:
         try:
             event = codec.decode(value)
         except Exception:   # not the ledger's writing: its bytes stand for it
@@ -38,9 +38,12 @@ class Edge:
 
     def __init__(self, size: int = 0, last_offset: int = -1, nodes: list[tuple[int, int, bytes]] | None = None):
         self.size, self.last_offset, self.nodes = size, last_offset, list(nodes or [])
+        self.generation = 0   # the writer's count of forgets of its partition when this edge was made
 
     def copy(self) -> "Edge":
-        return Edge(self.size, self.last_offset, self.nodes)
+        edge = Edge(self.size, self.last_offset, self.nodes)
+        edge.generation = self.generation
+        return edge
 
     def append(self, leaf: bytes, offset: int) -> list[list[Any]]:
         """Adds a leaf; the rows of the nodes it completes (the leaf's own first)."""
@@ -69,16 +72,19 @@ class TreeWriter:
     def __init__(self, db) -> None:
         self.db = db
         self.edges: dict[int, Edge] = {}
+        self.generations: dict[int, int] = {}
 
     def reset(self) -> None:
         """Forget every edge (the table was emptied for a rebuild)."""
-        self.edges = {}
+        self.forget(set(self.edges) | set(self.generations))
 
     def forget(self, partitions) -> None:
         """Forget these partitions' edges: another projector may have written their trees since (a rebalance),
-        so the next batch reads each edge from the table again instead of appending at a stale size."""
+        so the next batch reads each edge from the table again instead of appending at a stale size. An edge a
+        batch computed before (its write still under way) is not kept afterwards (`advance`)."""
         for partition in partitions:
             self.edges.pop(partition, None)
+            self.generations[partition] = self.generations.get(partition, 0) + 1
 
     def edge(self, partition: int) -> Edge:
         if partition not in self.edges:
@@ -91,8 +97,10 @@ class TreeWriter:
         after: dict[int, Edge] = {}
         out: list[list[Any]] = []
         for partition, offset, value, event in records:
-            edge = after.get(partition) or self.edge(partition).copy()
-            after[partition] = edge
+            edge = after.get(partition)
+            if edge is None:
+                edge = after[partition] = self.edge(partition).copy()
+                edge.generation = self.generations.get(partition, 0)
             if offset <= edge.last_offset:
                 continue   # a replay: this leaf is in
             for row in edge.append(leaf_of(value, event), offset):
@@ -101,7 +109,7 @@ class TreeWriter:
         return out, after
 
     def advance(self, after: dict[int, Edge]) -> None:
-        self.edges.update(after)
+        self.edges.update({p: e for p, e in after.items() if e.generation == self.generations.get(p, 0)})
 
 
 def load_edge(db, partition: int) -> Edge:

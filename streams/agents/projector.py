@@ -87,16 +87,46 @@ async def measure_lag(consumer: AIOKafkaConsumer, batches: dict) -> None:
         PROJECTOR_LAG_SECONDS.set(max(0.0, time.time() - newest / 1000))
 
 
-class ForgetTreeEdges(ConsumerRebalanceListener):
-    """A partition that moves may come back after another projector wrote its tree: its edge is read again."""
+class TreeStart(ConsumerRebalanceListener):
+    """A partition assigned is read from where its Merkle tree ends, whatever offset the group committed: its leaves
+    are the partition's records in log order, so none may be missed (a crash between a rebuild's emptying of the
+    tables and its first commit, group offsets reset or lost) — a record at or below the tree's last leaf is
+    skipped, one missing before the first record read would shift every later leaf. The other tables take a replay
+    as it is. A partition that moves may come back after another projector wrote its tree: its edge is read again."""
+
+    def __init__(self) -> None:
+        self.consumer: AIOKafkaConsumer | None = None
+
+    def tree_of(self, tp) -> int:
+        """The partition whose tree `tp` builds: its own number (appeals.events)."""
+        return tp.partition
 
     async def on_partitions_revoked(self, revoked) -> None:
         if _writer is not None:
             _writer.tree.forget({tp.partition for tp in revoked})
 
     async def on_partitions_assigned(self, assigned) -> None:
-        if _writer is not None:
-            _writer.tree.forget({tp.partition for tp in assigned})
+        if not assigned or self.consumer is None:
+            return
+        tree = (await in_db_thread(writer)).tree
+        tree.forget({self.tree_of(tp) for tp in assigned})
+        for tp in sorted(assigned):
+            try:
+                edge = await in_db_thread(tree.edge, self.tree_of(tp))
+                committed = await self.consumer.committed(tp)
+                if not edge.size:
+                    if committed:
+                        log.warning("%s[%d]: its Merkle tree is empty, the group committed %d: reading it from its "
+                                    "start", tp.topic, tp.partition, committed)
+                    await self.consumer.seek_to_beginning(tp)
+                elif committed is None or committed > edge.last_offset + 2:   # + 2: the commit marker after it
+                    # Also after records of an aborted transaction (a fenced ledger's): read again, skipped again.
+                    log.info("%s[%d]: its Merkle tree ends at offset %d, the group committed %s: reading it from the "
+                             "tree's end", tp.topic, tp.partition, edge.last_offset, committed)
+                    self.consumer.seek(tp, edge.last_offset + 1)
+            except Exception as error:   # noqa: BLE001 — the engine or the broker away: read from the committed offset
+                log.error("%s[%d]: could not find where its Merkle tree ends (%s): reading from the committed offset",
+                          tp.topic, tp.partition, type(error).__name__)
 
 
 @app.task
@@ -106,7 +136,9 @@ async def project_events() -> None:
         enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
         max_partition_fetch_bytes=8 * 1024 * 1024, session_timeout_ms=10_000, heartbeat_interval_ms=2_000,
     )
-    consumer.subscribe([topics.EVENTS], listener=ForgetTreeEdges())
+    listener = TreeStart()
+    listener.consumer = consumer
+    consumer.subscribe([topics.EVENTS], listener=listener)
     await consumer.start()
     try:
         while True:

@@ -31,9 +31,11 @@ TEXT = {
         "erased": "дербес деректер жойылды: {day}",
         "proofs": "Тізілімге енгізілгенінің дәлелі (RFC 9162)", "proof_none": "Оқиғаларды қамтитын қол қойылған бақылау нүктесі әлі жоқ: {why}",
         "checkpoint": "Қол қойылған бақылау нүктесі", "leaf": "жапырақ", "of": "ағаштағы жазба саны", "path": "дәлел жолы",
+        "keys": "Тексеру кілті", "pending": "Келесі бақылау нүктесімен дәлелденетін оқиғалар",
         "proof_how": ("Тексеру: бақылау нүктесінің қолтаңбасын жарияланған кілтпен (C2SP signed-note, Ed25519) тексеріңіз; "
                       "әр оқиға үшін r = SHA-256(0x00 ‖ хэш), содан кейін жолдағы әр h үшін RFC 9162 §2.1.3.2 бойынша "
-                      "SHA-256(0x01 ‖ h ‖ r) немесе SHA-256(0x01 ‖ r ‖ h); нәтиже түбір хэшке тең болуы керек. "
+                      "SHA-256(0x01 ‖ h ‖ r) немесе SHA-256(0x01 ‖ r ‖ h) (жапырақ нөмірі жазба санынан кем болуы тиіс); "
+                      "нәтиже түбір хэшке тең болуы керек (толық алгоритм: README, «Checkpoints»). "
                       "Команда: tyndau prove --check ФАЙЛ."),
     },
     "ru": {
@@ -57,9 +59,11 @@ TEXT = {
         "erased": "персональные данные удалены {day}",
         "proofs": "Доказательство включения в реестр (RFC 9162)", "proof_none": "Подписанной контрольной точки, покрывающей события, пока нет: {why}",
         "checkpoint": "Подписанная контрольная точка", "leaf": "лист", "of": "записей в дереве", "path": "путь доказательства",
+        "keys": "Ключ проверки", "pending": "События, доказываемые следующей контрольной точкой",
         "proof_how": ("Проверка: подпись контрольной точки проверяется опубликованным ключом (C2SP signed-note, Ed25519); "
                       "для каждого события r = SHA-256(0x00 ‖ хэш), затем для каждого h пути по RFC 9162 §2.1.3.2 "
-                      "SHA-256(0x01 ‖ h ‖ r) или SHA-256(0x01 ‖ r ‖ h); итог должен совпасть с корневым хэшем. "
+                      "SHA-256(0x01 ‖ h ‖ r) или SHA-256(0x01 ‖ r ‖ h) (номер листа меньше числа записей); итог должен "
+                      "совпасть с корневым хэшем (полный алгоритм: README, раздел «Checkpoints»). "
                       "Команда: tyndau prove --check ФАЙЛ."),
     },
 }
@@ -196,6 +200,8 @@ def proofs_section(pdf, t: dict[str, Any], proof: dict[str, Any] | None, no_proo
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 6.5)
     pdf.multi_cell(0, 3.5, c["note"].strip(), new_x="LMARGIN", new_y="NEXT")
+    for key in proof.get("keys", []):
+        pdf.multi_cell(0, 3.5, f"{t['keys']}: {key}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
     for e in proof["events"]:
         pdf.set_font("DejaVu", "", 7)
@@ -203,6 +209,9 @@ def proofs_section(pdf, t: dict[str, Any], proof: dict[str, Any] | None, no_proo
                  new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 6)
         pdf.multi_cell(0, 3.2, f"{t['path']}: " + " ".join(e["audit_path"]), new_x="LMARGIN", new_y="NEXT")
+    if proof.get("pending"):
+        pdf.set_font("DejaVu", "", 7)
+        pdf.cell(0, 4.5, f"{t['pending']}: " + ", ".join(str(n) for n in proof["pending"]), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 8)
     pdf.multi_cell(0, 4.5, t["proof_how"], new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)

@@ -24,7 +24,10 @@ HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def check_proof(document: Any, verifiers: list[Verifier]) -> tuple[int, list[str]]:
-    """(events proven, problems) of a proof document; no problems: every event is in the signed tree."""
+    """(events proven, problems) of a proof document; no problems: every event is in the signed tree. A dossier's
+    JSON (`tyndau dossier --json`) holds one under "proof"."""
+    if isinstance(document, dict) and "checkpoint" not in document and isinstance(document.get("proof"), dict):
+        document = document["proof"]
     if not isinstance(document, dict) or not isinstance(document.get("checkpoint"), dict) or not isinstance(
             document.get("events"), list):
         return 0, ["not a proof document: it has a checkpoint and a list of events"]

@@ -32,6 +32,8 @@ def read_witness_file(path: Path) -> list[dict[str, Any]]:
     found = data.get("checkpoints") if isinstance(data, dict) else data
     if not isinstance(found, list) or not all(isinstance(c, dict) and isinstance(c.get("note"), str) for c in found):
         raise ValueError(f"{path}: no list of checkpoints, each with its signed note")
+    if not found:   # a witness that kept nothing proves nothing: never an "ok"
+        raise ValueError(f"{path}: holds no checkpoint")
     return found
 
 

@@ -97,7 +97,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for e in report.projection_errors:
             print(f"NOT PROJECTED {e['topic']} partition {e['partition']}, offset {e['offset']} (appeal {e['appeal_id'] or '?'}): {e['error']}")
         print("verified: no problems" if report.ok else f"{len(report.problems)} problems in the log, {len(report.mismatches)} "
-              f"projection mismatches, {len(report.projection_errors)} events not projected")
+              f"projection mismatches, {len(report.projection_errors)} events not projected, "
+              f"{len(report.witness_problems)} checkpoints the log is not consistent with")
     return 0 if report.ok else 1
 
 

@@ -23,12 +23,13 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 _HEX_HASH = re.compile(r"[0-9a-f]{64}")
 
 
-def record_leaf(value: bytes, event_hash: Any = None) -> bytes:
+def record_leaf(value: bytes | None, event_hash: Any = None) -> bytes:
     """A record's leaf: its event's hash (64 lowercase hex digits, as the ledger writes it) as 32 bytes, or for a
-    record that is no event the SHA-256 of its bytes, so that removing any record changes the tree."""
+    record that is no event the SHA-256 of its bytes (of no bytes for a record without a value), so that removing
+    any record changes the tree."""
     if isinstance(event_hash, str) and _HEX_HASH.fullmatch(event_hash):
         return bytes.fromhex(event_hash)
-    return hashlib.sha256(value).digest()
+    return hashlib.sha256(value or b"").digest()
 
 
 def leaf_hash(leaf: bytes) -> bytes:

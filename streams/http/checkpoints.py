@@ -36,7 +36,7 @@ async def latest() -> dict[int, dict[str, Any]]:
     consumer of appeals.checkpoints, from its end)."""
     async with _reading:
         if _cache["found"] is None or time.monotonic() - _cache["at"] > CACHE_SECONDS:
-            _cache.update(found=await checkpoints.latest(), at=time.monotonic())
+            _cache.update(found=await checkpoints.latest(list(checkpoint_verifiers())), at=time.monotonic())
         return _cache["found"]
 
 

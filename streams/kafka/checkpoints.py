@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from .. import settings, topics
 from ..avro import codec
-from ..domain.checkpoint import Checkpoint, Signer, sign_note
+from ..domain.checkpoint import Checkpoint, NoteError, Signer, Verifier, open_note, parse_checkpoint, sign_note
 from .security import connection
 
 
@@ -55,14 +55,28 @@ async def publish(records: list[dict[str, Any]], bootstrap: str | None = None) -
         await producer.stop()
 
 
+def genuine(value: dict[str, Any], verifiers: list[Verifier]) -> bool:
+    """Whether a LedgerCheckpoint's note opens with one of `verifiers` and says what its fields say: its partition's
+    origin, its tree size and root. Anyone allowed to write the topic could write a record; only these count."""
+    try:
+        tree = value["trees"][0]
+        head = parse_checkpoint(open_note(value["note"], verifiers)[0])
+        return (head.origin == origin(tree["partition"]) and head.size == tree["tree_size"]
+                and head.root.hex() == tree["root"])
+    except (NoteError, KeyError, IndexError, TypeError):
+        return False
+
+
 class CheckpointsUnreadable(RuntimeError):
     """appeals.checkpoints could not be read to its end in time."""
 
 
-async def latest(bootstrap: str | None = None, look_back: int = 256, timeout: float = 30.0) -> dict[int, dict[str, Any]]:
-    """The latest checkpoint of each partition (the largest tree; of two the same, the later record), read from the
-    end of appeals.checkpoints backwards: a window of `look_back` records, doubled until every partition is found
-    or the topic's start is reached. CheckpointsUnreadable when the topic cannot be read to its end in time."""
+async def latest(verifiers: list[Verifier], bootstrap: str | None = None, look_back: int = 256,
+                 timeout: float = 30.0) -> dict[int, dict[str, Any]]:
+    """The latest genuine checkpoint of each partition (signed by one of `verifiers`; the largest tree; of two the
+    same, the later record), read from the end of appeals.checkpoints backwards: a window of `look_back` records,
+    doubled until every partition is found or the topic's start is reached. CheckpointsUnreadable when the topic
+    cannot be read to its end in time."""
     tp = TopicPartition(topics.CHECKPOINTS, 0)
     consumer = AIOKafkaConsumer(**connection(bootstrap), enable_auto_commit=False, isolation_level="read_committed")
     await consumer.start()
@@ -85,6 +99,8 @@ async def latest(bootstrap: str | None = None, look_back: int = 256, timeout: fl
                         value = decode(record.value)
                         partition, size = value["trees"][0]["partition"], value["trees"][0]["tree_size"]
                     except Exception:   # not a checkpoint: witnesses check what they take, this reader skips it
+                        continue
+                    if not genuine(value, verifiers):
                         continue
                     if partition not in found or size >= found[partition]["trees"][0]["tree_size"]:
                         found[partition] = value

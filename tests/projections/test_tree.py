@@ -80,7 +80,7 @@ def test_a_table_missing_a_node_of_the_edge_is_reported(db):
 
 def test_a_partition_forgotten_after_a_rebalance_is_read_again_and_not_overwritten(db):
     """Projector A held the partition, B wrote 5 more leaves while it was away; A, given it back, forgets its edge
-    (streams/agents/projector.ForgetTreeEdges) and goes on from B's size, so the table stays the tree of the log."""
+    (streams/agents/projector.TreeStart) and goes on from B's size, so the table stays the tree of the log."""
     p, data = partition(), leaves(20, seed=3)
     a, b = TreeWriter(db), TreeWriter(db)
     write(db, a, p, list(zip(range(10), data[:10])))

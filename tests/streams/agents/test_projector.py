@@ -111,3 +111,53 @@ def test_the_merkle_tree_in_clickhouse_is_the_tree_of_the_log(worker, kafka):
         assert status == 200, edge
         stored = Edge(len(leaves), 0, [(r["level"], r["node_index"], bytes.fromhex(r["hash"])) for r in edge])
         assert stored.root() == merkle.MemoryTree(leaves).root(), partition
+
+
+@pytest.mark.integration
+def test_an_assigned_partition_is_read_from_where_its_merkle_tree_ends(kafka, db, own_writer):
+    """Issue 17: a leaf is a record's position in its partition, so the projector resumes at the tree's end even when
+    the group committed further (a crash between a rebuild's emptying of the tables and its first commit, offsets
+    reset): a record skipped there would shift every later leaf. An empty tree is read from the start."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from aiokafka.structs import OffsetAndMetadata
+
+    from projections.tree import COLUMNS, TreeWriter
+    from tests.support.kafka_topics import create_topics
+
+    topic, group = f"tree-start-{uuid.uuid4().hex[:8]}", f"tree-start-{uuid.uuid4().hex[:8]}"
+    grown, empty = 40 + int(uuid.uuid4().hex[:2], 16), 400 + int(uuid.uuid4().hex[:2], 16)   # partitions no test uses
+    tree = TreeWriter(db)
+    rows, _ = tree.rows([(grown, offset, b"record %d" % offset, None) for offset in range(5)])   # leaves of offsets 0-4
+    db.insert("merkle_nodes", rows, column_names=COLUMNS)
+
+    async def scenario() -> dict:
+        await create_topics(kafka, [topic], partitions=1)
+        producer = AIOKafkaProducer(bootstrap_servers=kafka)
+        await producer.start()
+        try:
+            for n in range(10):
+                await producer.send_and_wait(topic, b"record %d" % n, partition=0)
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            tp = TopicPartition(topic, 0)
+            consumer.assign([tp])
+            await consumer.commit({tp: OffsetAndMetadata(9, "")})
+            positions = {}
+            for name, number in (("grown", grown), ("empty", empty)):
+                class Standing(projector.TreeStart):   # this topic's partition 0 stands for tree partition `number`
+                    def tree_of(self, tp, number=number):
+                        return number
+
+                listener = Standing()
+                listener.consumer = consumer
+                await listener.on_partitions_assigned({tp})
+                positions[name] = await consumer.position(tp)
+                consumer.seek(tp, 9)
+            return positions
+        finally:
+            await consumer.stop()
+
+    assert asyncio.run(scenario()) == {"grown": 5, "empty": 0}

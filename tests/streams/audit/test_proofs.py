@@ -30,6 +30,11 @@ def test_a_proof_document_verifies_against_its_signed_checkpoint():
     assert check_proof(document(), [SIGNER.verifier]) == (3, [])
 
 
+def test_a_dossier_s_json_is_checked_by_the_proof_it_holds():
+    """`tyndau dossier --json` nests the proof document under "proof": `tyndau prove --check` takes it as it is."""
+    assert check_proof({"appeal_id": "A-1", "events": [], "proof": document()}, [SIGNER.verifier]) == (3, [])
+
+
 def test_an_event_not_in_the_tree_fails():
     doc = document()
     doc["events"][1]["leaf"] = hashlib.sha256(b"never written").hexdigest()

@@ -73,3 +73,7 @@ def test_another_key_another_log_or_a_broken_file_is_reported(tmp_path, monkeypa
     broken.write_text("{\"checkpoints\": 5}")
     [problem] = check_witnesses(log, [broken, tmp_path / "missing.json"], [SIGNER.verifier])[1][:1]
     assert "no list of checkpoints" in problem["problem"]
+    empty = tmp_path / "empty.json"
+    empty.write_text("{\"checkpoints\": []}")   # a witness that kept nothing: never "consistent"
+    [problem] = check_witnesses(log, [empty], [SIGNER.verifier])[1]
+    assert "holds no checkpoint" in problem["problem"]

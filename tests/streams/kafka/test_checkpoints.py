@@ -45,7 +45,7 @@ def test_the_latest_checkpoint_of_every_partition_is_read_from_the_end(kafka):
               for p in range(settings.PARTITIONS)]
     asyncio.run(checkpoints.publish(first, kafka))
     asyncio.run(checkpoints.publish(second, kafka))
-    found = asyncio.run(checkpoints.latest(kafka, look_back=2))   # a small window: it must look further back itself
+    found = asyncio.run(checkpoints.latest([SIGNER.verifier], kafka, look_back=2))   # a small window: it must look further back itself
     assert sorted(found) == list(range(settings.PARTITIONS))
     for p, record in found.items():   # ours, or one a worker of the session signed since
         assert record["written_at"] >= later and (record["written_at"] > later or record["note"] == second[p]["note"])
@@ -59,4 +59,23 @@ def test_of_two_checkpoints_of_a_partition_the_larger_tree_is_the_latest(kafka):
     big = checkpoints.checkpoint_record(partition, 10**9, hashlib.sha256(b"big").digest(), SIGNER, NOW)
     small = checkpoints.checkpoint_record(partition, 3, hashlib.sha256(b"small").digest(), SIGNER, NOW)
     asyncio.run(checkpoints.publish([big, small], kafka))
-    assert asyncio.run(checkpoints.latest(kafka))[partition]["note"] == big["note"]
+    assert asyncio.run(checkpoints.latest([SIGNER.verifier], kafka))[partition]["note"] == big["note"]
+
+
+@pytest.mark.integration
+def test_only_a_checkpoint_signed_by_a_known_key_and_saying_what_its_note_says_counts(kafka):
+    """Whoever may write the topic could publish a bigger tree: not signed by the deployment's key, or with fields
+    that are not its note's, it is not the latest (nor would it stop the signer)."""
+    ensure_topics(kafka)
+    partition = 2
+    honest = checkpoints.checkpoint_record(partition, 10**10, hashlib.sha256(b"honest").digest(), SIGNER, NOW)
+    stranger = checkpoints.checkpoint_record(partition, 10**11, hashlib.sha256(b"x").digest(),
+                                             Signer("tyndau-kafka-test", bytes([8]) * 32), NOW)
+    relabelled = dict(honest, trees=[dict(honest["trees"][0], tree_size=10**12)])
+    moved = dict(honest, trees=[dict(honest["trees"][0], partition=3, tree_size=10**12)])
+    assert checkpoints.genuine(honest, [SIGNER.verifier])
+    assert not any(checkpoints.genuine(r, [SIGNER.verifier]) for r in (stranger, relabelled, moved))
+    asyncio.run(checkpoints.publish([honest, stranger, relabelled, moved], kafka))
+    found = asyncio.run(checkpoints.latest([SIGNER.verifier], kafka))
+    assert found[partition]["note"] == honest["note"] and found[partition]["trees"] == honest["trees"]
+    assert found.get(3, {}).get("trees", [{}])[0].get("tree_size") != 10**12
