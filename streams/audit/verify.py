@@ -50,6 +50,9 @@ class Report:
                 "witness_problems": self.witness_problems}
 
 
+EVENT_FIELDS = frozenset({"appeal_id", "sequence", "prev_hash", "hash"})   # what check_event reads of every event
+
+
 def check_event(cursors: dict[str, ChainCursor], event: dict[str, Any], where: dict[str, Any], report: Report) -> None:
     cursor = cursors.setdefault(event["appeal_id"], ChainCursor())
     seq = event["sequence"]
@@ -70,6 +73,28 @@ def check_event(cursors: dict[str, ChainCursor], event: dict[str, Any], where: d
     cursor.events += 1
 
 
+def take(value: bytes | None, where: dict[str, Any], cursors: dict[str, ChainCursor], report: Report,
+         leaves: dict[int, list[bytes]] | None) -> None:
+    """One record of appeals.events: its chain checked, or why it is no appeal event; its leaf collected."""
+    leaf = record_leaf(value)
+    try:
+        event = codec.decode_as_written(value)
+    except Exception as error:  # any bytes at all may be on the log: fastavro raises several kinds
+        report.problems.append({"appeal_id": None, "sequence": None, **where,
+                                "problem": f"undecodable: {type(error).__name__}: {error}"})
+        event = None
+    else:
+        if not isinstance(event, dict) or not EVENT_FIELDS <= event.keys():   # another record type's bytes
+            report.problems.append({"appeal_id": None, "sequence": None, **where,
+                                    "problem": "not an appeal event (a record of another schema)"})
+            event = None
+    if event is not None:
+        leaf = record_leaf(value, event.get("hash"))
+        check_event(cursors, event, where, report)
+    if leaves is not None:
+        leaves.setdefault(where["partition"], []).append(leaf)
+
+
 async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None = None,
                    leaves: dict[int, list[bytes]] | None = None) -> tuple[dict[str, ChainCursor], Report, dict]:
     """The log's chains checked; with `leaves`, each partition's Merkle leaves collected too (for witnesses)."""
@@ -79,18 +104,7 @@ async def read_log(bootstrap: str, progress: Callable[[int, int], None] | None =
         async for tp, records in reader.batches():
             for record in records:
                 report.events += 1
-                where = {"partition": tp.partition, "offset": record.offset}
-                try:
-                    event = codec.decode_as_written(record.value)
-                except Exception as error:  # any bytes at all may be on the log: fastavro raises several kinds
-                    report.problems.append({"appeal_id": None, "sequence": None, **where,
-                                            "problem": f"undecodable: {type(error).__name__}: {error}"})
-                    if leaves is not None:
-                        leaves.setdefault(tp.partition, []).append(record_leaf(record.value))
-                    continue
-                if leaves is not None:
-                    leaves.setdefault(tp.partition, []).append(record_leaf(record.value, event.get("hash")))
-                check_event(cursors, event, where, report)
+                take(record.value, {"partition": tp.partition, "offset": record.offset}, cursors, report, leaves)
             if progress:
                 progress(report.events, reader.total)
         ends = reader.ends

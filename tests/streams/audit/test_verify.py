@@ -9,6 +9,8 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streams.avro import codec
 from tests.support.kafka_reading import read_all
@@ -70,3 +72,34 @@ def test_verify_names_each_forged_event(kafka, worker, audit_appeals):
     assert all(p["partition"] is not None and p["offset"] is not None for p in problems)
     text = worker.tool("verify", "--log-only")
     assert text.returncode == 1 and f"appeal {appeals[1]} sequence 2" in text.stdout
+
+
+def test_a_record_of_another_schema_or_without_a_value_is_named_not_a_crash():
+    """Any bytes may be on appeals.events: a record that decodes under another writer schema (a checkpoint's), or has
+    no value, is a problem of the log with its leaf the hash of its bytes, as the projector's tree takes it."""
+    from datetime import datetime, timezone
+
+    from projections.tree import leaf_of
+    from streams.audit.verify import Report, take
+    from streams.domain.checkpoint import Signer
+    from streams.kafka import checkpoints
+
+    other = checkpoints.encode(checkpoints.checkpoint_record(0, 1, bytes(32), Signer("forger", bytes(32)),
+                                                             datetime.now(timezone.utc)))
+    report, leaves = Report(), {}
+    take(other, {"partition": 1, "offset": 7}, {}, report, leaves)
+    take(None, {"partition": 1, "offset": 8}, {}, report, leaves)
+    assert [(p["offset"], p["problem"].split(":")[0]) for p in report.problems] == [
+        (7, "not an appeal event (a record of another schema)"), (8, "undecodable")]
+    assert leaves == {1: [leaf_of(other), leaf_of(None)]}
+
+
+
+@given(st.one_of(st.none(), st.binary(max_size=300), st.binary(max_size=60).map(lambda b: b"\xc3\x01" + b)))
+def test_any_bytes_on_the_log_are_a_problem_or_an_event_and_always_a_leaf(value):
+    from streams.audit.verify import Report, take
+
+    report, leaves = Report(), {}
+    take(value, {"partition": 0, "offset": 0}, {}, report, leaves)   # never raises
+    assert len(leaves[0]) == 1 and len(leaves[0][0]) == 32
+    assert len(report.problems) >= 1   # random bytes are never a whole, chained event
