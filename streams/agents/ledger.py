@@ -45,7 +45,6 @@ from faust.types import TP
 
 from .. import settings, topics
 from ..app import DELIVER_EVERY_RECORD, READ_POSITIONS, app
-from ..kafka.recovery import AFTER_RECOVERY
 from ..auth.assertions import ASSERTION_SECONDS
 from ..auth.keys import ASSERTIONS_FILE, KeyRing, ring_file
 from ..avro import codec
@@ -56,6 +55,7 @@ from .order import REWIND_GRACE_SECONDS, CommandOrder
 from .catch_up import fold_event, judged_offset
 from .data_keys import FOLLOW_SECONDS, LedgerKeys, Minted
 from .ledger_store import LedgerStore
+from ..kafka.recovery import AFTER_RECOVERY
 from ..kafka.rejection_index import rejected_command_offsets_after
 from ..topics import AUTH_HEADER, COMMAND_ID_HEADER, SOURCE_HEADER
 from .channels import commands_topic, events_topic

@@ -11,6 +11,7 @@ per partition, once per rebalance.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 
 from .security import connection
+
+log = logging.getLogger(__name__)
 
 WINDOW = 256   # offsets read back at a time: a commit marker, or a fenced worker's aborted batch, behind the last event
 
@@ -71,7 +74,10 @@ class CommittedRecovery(Recovery):
         await super().on_recovery_completed(generation_id)
         if self.app.consumer_generation_id == generation_id and not self.app.rebalancing:
             for hook in AFTER_RECOVERY:
-                await hook()
+                try:
+                    await hook()
+                except Exception as error:   # noqa: BLE001 — never a failed recovery for it: the hooks' checks go on
+                    log.warning("after the recovery, %s failed: %s", getattr(hook, "__name__", hook), type(error).__name__)
 
     async def _build_highwaters(self, consumer: Any, tps: Any, destination: Any, title: str) -> None:
         await super()._build_highwaters(consumer, tps, destination, title)
