@@ -251,7 +251,9 @@ class Batch:
     def next_offset(self, partition: int) -> int:
         """The offset of the command of `partition` this batch must judge next."""
         if partition not in self.judged:
-            return self.start.setdefault(partition, self.table.next_to_judge(partition))
+            if partition not in self.start:   # read from the disk once per batch, not once per command
+                self.start[partition] = self.table.next_to_judge(partition)
+            return self.start[partition]
         offset, beyond = self.judged[partition] + 1, self.table.judged_beyond.get(partition, ())
         while offset in beyond:   # judged out of order by an earlier version
             offset += 1
